@@ -1,0 +1,117 @@
+// Plain C++ kernels over raw row-major buffers (NCHW). The semantics of every
+// function are those of the `Kernels` interface in src/native/api.ts; the
+// N-API layer (addon.cc) only unwraps arguments and calls these.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+namespace eb {
+
+// ---- threads (threads.cc) ---------------------------------------------------
+// One persistent pool does all the parallel work, GEMMs included: OpenBLAS is
+// kept single-threaded so its own threads never compete with ours.
+void set_num_threads(int n);
+int get_num_threads();
+
+// Runs body(tid, nthreads) on `nthreads` threads (the caller is tid 0) and
+// waits. nthreads is clamped to [1, get_num_threads()]. Not re-entrant.
+void parallel(int nthreads, const std::function<void(int, int)>& body);
+
+// Threads worth using for `work` units when one thread should get at least
+// `grain` of them.
+int threads_for(int64_t work, int64_t grain);
+
+// Splits [0, total) into contiguous chunks, one per thread, and calls
+// f(begin, end) on each; runs inline when total < 2 * grain.
+void parallel_for(int64_t total, int64_t grain,
+                  const std::function<void(int64_t, int64_t)>& f);
+
+// Per-thread scratch buffers, 64-byte aligned, grown on demand and never
+// shrunk. Must be called on the main thread (before `parallel`); returns the
+// buffer of thread `tid` in slot `slot`, with room for at least n floats for
+// every thread 0..nthreads-1.
+enum ScratchSlot { kScratchCol = 0, kScratchPartial = 1, kScratchSlots = 2 };
+float* reserve_scratch(int slot, int nthreads, size_t n);
+float* scratch(int slot, int tid);
+
+// Partition helper: the [begin, end) share of `tid` out of `nthreads`.
+inline void split_range(int64_t total, int tid, int nthreads, int64_t& begin, int64_t& end) {
+  begin = total * tid / nthreads;
+  end = total * (tid + 1) / nthreads;
+}
+
+// ---- dense algebra (gemm.cc) --------------------------------------------------
+// C = alpha * op(A) op(B) + beta * C, row-major, densely packed; uses the pool.
+void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const float* a,
+           const float* b, float beta, float* c);
+// Same with explicit leading dimensions, on the calling thread only.
+void sgemm_serial(bool transA, bool transB, int m, int n, int k, float alpha, const float* a,
+                  int lda, const float* b, int ldb, float beta, float* c, int ldc);
+// Makes OpenBLAS single-threaded (called once at load).
+void blas_init();
+
+// ---- convolution (conv.cc) ----------------------------------------------------
+struct ConvGeom {
+  int n, cin, h, w, cout, kh, kw, sh, sw, ph, pw;
+  int oh() const { return (h + 2 * ph - kh) / sh + 1; }
+  int ow() const { return (w + 2 * pw - kw) / sw + 1; }
+};
+void conv2d_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y);
+void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx);
+void conv2d_backward_weight(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db);
+
+// ---- batch norm (batchnorm.cc) --------------------------------------------------
+void batchnorm_forward_train(int n, int c, int hw, const float* x, const float* gamma,
+                             const float* beta, double eps, double momentum, float* running_mean,
+                             float* running_var, float* y, float* save_mean, float* save_invstd);
+void batchnorm_forward_eval(int n, int c, int hw, const float* x, const float* gamma,
+                            const float* beta, double eps, const float* running_mean,
+                            const float* running_var, float* y, float* save_mean,
+                            float* save_invstd);
+void batchnorm_backward(int n, int c, int hw, const float* x, const float* dy, const float* gamma,
+                        const float* save_mean, const float* save_invstd, bool batch_stats,
+                        float* dx, float* dgamma, float* dbeta);
+
+// ---- pooling (pool.cc) ----------------------------------------------------------
+struct PoolGeom {
+  int n, c, h, w, kh, kw, sh, sw, ph, pw;
+  int oh() const { return (h + 2 * ph - kh) / sh + 1; }
+  int ow() const { return (w + 2 * pw - kw) / sw + 1; }
+};
+void maxpool2d_forward(const PoolGeom& g, const float* x, float* y, int32_t* argmax);
+void maxpool2d_backward(const PoolGeom& g, const float* dy, const int32_t* argmax, float* dx);
+void avgpool2d_forward(const PoolGeom& g, const float* x, float* y);
+void avgpool2d_backward(const PoolGeom& g, const float* dy, float* dx);
+void global_avgpool_forward(int n, int c, int hw, const float* x, float* y);
+void global_avgpool_backward(int n, int c, int hw, const float* dy, float* dx);
+
+// ---- elementwise (elementwise.cc); out may alias an input ------------------------
+void add(int64_t len, const float* a, const float* b, float* out);
+void mul(int64_t len, const float* a, const float* b, float* out);
+void scale(int64_t len, const float* a, double alpha, float* out);
+void axpy(int64_t len, double alpha, const float* x, float* y);
+void bias_add(int n, int c, int hw, const float* bias, float* y);
+void bias_grad(int n, int c, int hw, const float* dy, float* db);
+void relu(int64_t len, const float* x, float* y);
+void relu_backward(int64_t len, const float* x, const float* dy, float* dx);
+void prelu(int n, int c, int hw, const float* x, const float* alpha, float* y);
+void prelu_backward(int n, int c, int hw, const float* x, const float* alpha, const float* dy,
+                    float* dx, float* dalpha);
+void hardtanh(int64_t len, const float* x, double lo, double hi, float* y);
+void hardtanh_backward(int64_t len, const float* x, double lo, double hi, const float* dy, float* dx);
+
+// ---- loss (loss.cc) -------------------------------------------------------------
+double softmax_cross_entropy(int n, int classes, const float* logits, const int32_t* labels,
+                             float* dlogits);
+
+// ---- optimizers (optim.cc) -------------------------------------------------------
+void sgd_step(int64_t len, float* param, const float* grad, float* momentum_buf, double lr,
+              double momentum, double dampening, double weight_decay, bool nesterov,
+              bool first_step);
+void adam_step(int64_t len, float* param, const float* grad, float* m, float* v, double lr,
+               double beta1, double beta2, double eps, double weight_decay, bool decoupled,
+               int step);
+
+}  // namespace eb

@@ -1,0 +1,32 @@
+// The plain TypeScript kernels: slow, written to read like the math, and used
+// both as the test oracle for the native addon and as the fallback engine where
+// the addon cannot load (browsers). So: no Node-only imports anywhere here.
+import type { Kernels } from '../api.js';
+import { sgemm } from './gemm.js';
+import { conv2dForward, conv2dBackwardData, conv2dBackwardWeight } from './conv.js';
+import { batchNormForwardTrain, batchNormForwardEval, batchNormBackward } from './batchnorm.js';
+import {
+  maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward,
+  globalAvgPoolForward, globalAvgPoolBackward,
+} from './pool.js';
+import {
+  add, mul, scale, axpy, biasAdd, biasGrad, relu, reluBackward, prelu, preluBackward,
+  hardtanh, hardtanhBackward,
+} from './elementwise.js';
+import { softmaxCrossEntropy } from './loss.js';
+import { sgdStep, adamStep } from './optim.js';
+
+export const reference: Kernels = {
+  // Single-threaded by design; the thread count is accepted and ignored.
+  setNumThreads(): void {},
+  getNumThreads: () => 1,
+  sgemm,
+  conv2dForward, conv2dBackwardData, conv2dBackwardWeight,
+  batchNormForwardTrain, batchNormForwardEval, batchNormBackward,
+  maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward,
+  globalAvgPoolForward, globalAvgPoolBackward,
+  add, mul, scale, axpy, biasAdd, biasGrad, relu, reluBackward, prelu, preluBackward,
+  hardtanh, hardtanhBackward,
+  softmaxCrossEntropy,
+  sgdStep, adamStep,
+};

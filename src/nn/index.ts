@@ -1,0 +1,3 @@
+export { Module, Sequential, Parameter, StateBuffer, type StateDict } from './module.js';
+export * from './layers.js';
+export * as init from './init.js';
