@@ -24,6 +24,10 @@ namespace {
 // Target size of one column block. Small enough to stay in a 1 MB L2 next
 // to the GEMM's packed panels, large enough for an efficient GEMM N.
 size_t g_col_block_bytes = 256 * 1024;
+// TEMP tuning knobs.
+#include <cstdlib>
+#include <cblas.h>
+struct Knobs { Knobs() { if (const char* e = std::getenv("EB_COL_KB")) g_col_block_bytes = std::atol(e) * 1024; if (const char* e = std::getenv("EB_MODE")) mode = *e; } char mode = 'b'; } g_knobs;
 
 bool pointwise(const ConvGeom& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
@@ -136,7 +140,8 @@ void conv2d_forward(const ConvGeom& g, const float* x, const float* w, const flo
 
   // Tasks are (image, row block) pairs; all are independent.
   const int64_t tasks = static_cast<int64_t>(g.n) * nblk;
-  parallel(nth, [&](int tid, int nt) {
+  if (g_knobs.mode == 'a') openblas_set_num_threads(nth);
+  parallel(g_knobs.mode == 'a' ? 1 : nth, [&](int tid, int nt) {
     int64_t t0, t1;
     // Whole images per thread when possible, so each y_n is finished (and its
     // bias added) while still in cache.
@@ -170,6 +175,7 @@ void conv2d_forward(const ConvGeom& g, const float* x, const float* w, const flo
       }
     }
   });
+  if (g_knobs.mode == 'a') openblas_set_num_threads(1);
 }
 
 void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx) {
@@ -185,7 +191,8 @@ void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, fl
   // disjoint, unlike row blocks of one image, whose patches overlap.
   const int groups = split_batch(g.n, nth) ? 1 : std::min(g.cin, nth);
   const int64_t tasks = static_cast<int64_t>(g.n) * groups;
-  parallel(nth, [&](int tid, int nt) {
+  if (g_knobs.mode == 'a') openblas_set_num_threads(nth);
+  parallel(g_knobs.mode == 'a' ? 1 : nth, [&](int tid, int nt) {
     int64_t t0, t1;
     split_range(tasks, tid, nt, t0, t1);
     float* dcol = pw ? nullptr : scratch(kScratchCol, tid);
@@ -213,6 +220,7 @@ void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, fl
       }
     }
   });
+  if (g_knobs.mode == 'a') openblas_set_num_threads(1);
 }
 
 void conv2d_backward_weight(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db) {
@@ -233,8 +241,8 @@ void conv2d_backward_weight(const ConvGeom& g, const float* x, const float* dy, 
   if (!pw) reserve_scratch(kScratchCol, nth, static_cast<size_t>(K) * R * ow);
   if (by_batch && nth > 1) reserve_scratch(kScratchPartial, nth, static_cast<size_t>(wsize));
   std::vector<double> dbp(db ? static_cast<size_t>(nth) * g.cout : 0, 0.0);
-
-  parallel(nth, [&](int tid, int nt) {
+  if (g_knobs.mode == 'a') openblas_set_num_threads(nth);
+  parallel(g_knobs.mode == 'a' ? 1 : nth, [&](int tid, int nt) {
     // by_batch: images [n0, n1), all output channels, into a private partial.
     // otherwise: all images, output channels [m0, m1), straight into dw.
     int64_t n0 = 0, n1 = g.n, m0 = 0, m1 = g.cout;
@@ -271,6 +279,7 @@ void conv2d_backward_weight(const ConvGeom& g, const float* x, const float* dy, 
     }
     if (first && M > 0) std::memset(acc, 0, sizeof(float) * M * K);
   });
+  if (g_knobs.mode == 'a') { openblas_set_num_threads(1); nth = 1; }
 
   if (by_batch) {
     for (int t = 1; t < nth; t++) {

@@ -17,7 +17,10 @@ const ref = referenceKernels;
 let nativeWrapped: Kernels | null = null;
 /** The checked native kernels. A missing addon is a failure, not a skip: it must be built before the tests run. */
 function nat(): Kernels {
-  if (!nativeKernels) assert.fail(`the native addon did not load (build it before testing): ${nativeLoadError()}`);
+  if (!nativeKernels) {
+    const why = nativeLoadError() || `EQUALBITS_BACKEND=${process.env.EQUALBITS_BACKEND} turned it off`;
+    assert.fail(`the native addon did not load (build it before testing): ${why}`);
+  }
   return (nativeWrapped ??= checked(nativeKernels));
 }
 
@@ -34,7 +37,7 @@ const REDUCTION: Tolerance = { rtol: 1e-4, atol: 1e-6 };
 const FEW_OPS: Tolerance = { rtol: 1e-6, atol: 1e-7 };
 
 function copy<T extends Float32Array | Int32Array>(a: T): T { return a.slice() as T; }
-
+const f32 = (len: number): Float32Array => new Float32Array(len);
 const convOutLen = (g: ConvGeometry) => g.n * g.cout * outSize(g.h, g.kh, g.sh, g.ph) * outSize(g.w, g.kw, g.sw, g.pw);
 const poolOutLen = (g: PoolGeometry) => g.n * g.c * outSize(g.h, g.kh, g.sh, g.ph) * outSize(g.w, g.kw, g.sw, g.pw);
 const convName = (g: ConvGeometry) =>
@@ -72,8 +75,9 @@ test('native thread count can be set and read back', () => {
 test('sgemm: native matches reference for all transpose combinations, alpha and beta', () => {
   const k = nat();
   const rng = new Rng(101);
-  const shapes: [number, number, number][] = [[1, 1, 1], [7, 13, 5], [3, 1, 9], [1, 10, 300], [33, 17, 65], [130, 70, 129]];
-  const scalars: [number, number][] = [[1, 0], [0.7, -1.3], [-2, 0.5], [1, 1], [0.25, 0]];
+  // k = 0 and alpha = 0 reduce to C = beta * C.
+  const shapes: [number, number, number][] = [[1, 1, 1], [7, 13, 5], [3, 1, 9], [1, 10, 300], [33, 17, 65], [130, 70, 129], [3, 4, 0]];
+  const scalars: [number, number][] = [[1, 0], [0.7, -1.3], [-2, 0.5], [1, 1], [0.25, 0], [0, 0.5], [0, 0]];
   for (const [m, n, kk] of shapes) {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
@@ -141,9 +145,15 @@ function convAll(k: Kernels, g: ConvGeometry, x: Float32Array, w: Float32Array, 
   return { y, yNoBias, dx, dw, db, dwNoDb };
 }
 
+function convInputs(g: ConvGeometry, rng: Rng) {
+  return {
+    x: randu(rng, g.n * g.cin * g.h * g.w), w: randu(rng, g.cout * g.cin * g.kh * g.kw),
+    bias: randu(rng, g.cout), dy: randu(rng, convOutLen(g)),
+  };
+}
+
 function compareConv(k: Kernels, g: ConvGeometry, rng: Rng): void {
-  const x = randu(rng, g.n * g.cin * g.h * g.w), w = randu(rng, g.cout * g.cin * g.kh * g.kw);
-  const bias = randu(rng, g.cout), dy = randu(rng, convOutLen(g));
+  const { x, w, bias, dy } = convInputs(g, rng);
   const inputs = [x, w, bias, dy].map(copy);
   const r = convAll(ref, g, x, w, bias, dy);
   const n = convAll(k, g, x, w, bias, dy);
@@ -161,27 +171,6 @@ test('conv2d: native matches reference (forward, backward data, backward weight 
   const k = nat();
   const rng = new Rng(202);
   for (const g of convCases) compareConv(k, g, rng);
-});
-
-test('conv2d and sgemm: native matches reference with 1 and 2 threads on larger shapes', () => {
-  const k = nat();
-  const before = k.getNumThreads();
-  const rng = new Rng(203);
-  try {
-    for (const t of [1, 2]) {
-      k.setNumThreads(t);
-      compareConv(k, geom(4, 16, 16, 16, 32, 3, 3, 1, 1, 1, 1), rng);
-      compareConv(k, geom(3, 8, 15, 13, 16, 3, 3, 2, 2, 1, 1), rng);
-      const m = 96, n = 200, kk = 150;
-      const a = randu(rng, m * kk), b = randu(rng, kk * n);
-      const cr = nanFilled(m * n), cn = nanFilled(m * n);
-      ref.sgemm(false, true, m, n, kk, 1, a, b, 0, cr);
-      k.sgemm(false, true, m, n, kk, 1, a, b, 0, cn);
-      assertClose(cn, cr, REDUCTION, `sgemm NT ${m}x${n}x${kk} with ${t} threads`);
-    }
-  } finally {
-    k.setNumThreads(before);
-  }
 });
 
 // ---------------------------------------------------------------------------
@@ -457,7 +446,7 @@ test('elementwise: native matches reference when the output aliases an input', (
   }
 });
 
-test('biasAdd, biasGrad, prelu and its backward: native matches reference (prelu also in place)', () => {
+test('biasAdd, biasGrad, prelu and its backward: native matches reference (prelu also with y === x)', () => {
   const k = nat();
   const rng = new Rng(507);
   for (const [n, c, hw] of [[2, 3, 5], [1, 16, 49], [4, 1, 1], [3, 5, 35], [1, 3, 81]]) {
@@ -475,9 +464,7 @@ test('biasAdd, biasGrad, prelu and its backward: native matches reference (prelu
       kk.prelu(n, c, hw, yInPlace, alpha, yInPlace);
       const dx = nanFilled(len), dalpha = nanFilled(c);
       kk.preluBackward(n, c, hw, x, alpha, dy, dx, dalpha);
-      const dxInPlace = copy(dy), dalpha2 = nanFilled(c);
-      kk.preluBackward(n, c, hw, x, alpha, dxInPlace, dxInPlace, dalpha2);
-      return { biasAdded, db, y, yInPlace, dx, dalpha, dxInPlace, dalpha2 };
+      return { biasAdded, db, y, yInPlace, dx, dalpha };
     };
     const r = run(ref), nn = run(k);
     const what = `n${n} c${c} hw${hw}`;
@@ -487,8 +474,30 @@ test('biasAdd, biasGrad, prelu and its backward: native matches reference (prelu
     assertClose(nn.yInPlace, r.y, FEW_OPS, `prelu y=x ${what}`);
     assertClose(nn.dx, r.dx, FEW_OPS, `preluBackward dx ${what}`);
     assertClose(nn.dalpha, r.dalpha, REDUCTION, `preluBackward dalpha ${what}`);
-    assertClose(nn.dxInPlace, r.dx, FEW_OPS, `preluBackward dx=dy ${what}`);
-    assertClose(nn.dalpha2, r.dalpha, REDUCTION, `preluBackward dalpha with dx=dy ${what}`);
+  }
+});
+
+test('preluBackward: native matches reference when dx aliases dy or x', () => {
+  // The elementwise section of the contract lets an output alias an input;
+  // dalpha must then still be computed from the original dy and x.
+  const k = nat();
+  const rng = new Rng(508);
+  for (const [n, c, hw] of [[4, 3, 1], [2, 3, 5], [1, 16, 49]]) {
+    const len = n * c * hw;
+    const x = randn(rng, len), dy = randn(rng, len), alpha = randu(rng, c, -0.5, 0.5);
+    const dxWant = nanFilled(len), dalphaWant = nanFilled(c);
+    ref.preluBackward(n, c, hw, x, alpha, dy, dxWant, dalphaWant);
+    for (const [name, kk] of [['reference', ref], ['native', k]] as const) {
+      const what = `${name} preluBackward n${n} c${c} hw${hw}`;
+      const dxy = copy(dy), da1 = nanFilled(c);
+      kk.preluBackward(n, c, hw, x, alpha, dxy, dxy, da1);
+      assertClose(dxy, dxWant, FEW_OPS, `${what} dx=dy: dx`);
+      assertClose(da1, dalphaWant, REDUCTION, `${what} dx=dy: dalpha`);
+      const dxx = copy(x), da2 = nanFilled(c);
+      kk.preluBackward(n, c, hw, dxx, alpha, dy, dxx, da2);
+      assertClose(dxx, dxWant, FEW_OPS, `${what} dx=x: dx`);
+      assertClose(da2, dalphaWant, REDUCTION, `${what} dx=x: dalpha`);
+    }
   }
 });
 
@@ -581,6 +590,188 @@ test('Adam and AdamW: native matches reference over several steps', () => {
         assertClose(vn, vr, { rtol: 1e-5, atol: 1e-10 }, `${what} step ${step}: v`);
       }
     }
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Shapes large enough for the addon to split the work across threads
+// ---------------------------------------------------------------------------
+
+type Outputs = Record<string, Float32Array | Int32Array>;
+interface BigCase { name: string; tol: Tolerance; run: (k: Kernels) => Outputs }
+
+function bigCases(rng: Rng): BigCase[] {
+  const cases: BigCase[] = [];
+  // Convs above the addon's per-thread work grain: split by image (n = 4, and
+  // an odd n = 3), within one image (n = 1, several im2col row blocks), and
+  // the 1x1 path that skips im2col.
+  for (const g of [geom(4, 16, 16, 16, 32, 3, 3, 1, 1, 1, 1), geom(1, 32, 32, 32, 16, 3, 3, 1, 1, 1, 1),
+    geom(3, 16, 23, 21, 24, 3, 3, 1, 1, 1, 1), geom(4, 64, 16, 16, 64, 1, 1, 1, 1, 0, 0)]) {
+    const { x, w, bias, dy } = convInputs(g, rng);
+    cases.push({
+      name: convName(g), tol: REDUCTION,
+      run: (k) => {
+        const y = nanFilled(convOutLen(g)), dx = nanFilled(x.length), dw = nanFilled(w.length), db = nanFilled(g.cout);
+        k.conv2dForward(g, x, w, bias, y);
+        k.conv2dBackwardData(g, dy, w, dx);
+        k.conv2dBackwardWeight(g, x, dy, dw, db);
+        return { y, dx, dw, db };
+      },
+    });
+  }
+  // GEMMs split by columns (n >= m) and by rows, all transposes, beta applied once.
+  for (const [m, n, kk] of [[96, 200, 150], [200, 40, 300]]) {
+    const a = randu(rng, m * kk), b = randu(rng, kk * n), c0 = randu(rng, m * n);
+    for (const ta of [false, true]) {
+      for (const tb of [false, true]) {
+        cases.push({
+          name: `sgemm ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${m}x${n}x${kk}`, tol: REDUCTION,
+          run: (k) => { const c = copy(c0); k.sgemm(ta, tb, m, n, kk, 1.5, a, b, 0.5, c); return { c }; },
+        });
+      }
+    }
+  }
+  // Batch norm split by channel, with hw > 1 and the hw = 1 layout.
+  for (const [n, c, hw] of [[8, 16, 1024], [8192, 16, 1]]) {
+    const len = n * c * hw;
+    const x = randn(rng, len, 2, 1), dy = randn(rng, len), gamma = randu(rng, c, 0.5, 1.5), beta = randn(rng, c);
+    const rm0 = randn(rng, c), rv0 = randu(rng, c, 0.5, 1.5);
+    cases.push({
+      name: `batchnorm n${n} c${c} hw${hw}`, tol: REDUCTION,
+      run: (k) => {
+        const rm = copy(rm0), rv = copy(rv0), y = nanFilled(len), sm = nanFilled(c), si = nanFilled(c);
+        k.batchNormForwardTrain(n, c, hw, x, gamma, beta, 1e-5, 0.1, rm, rv, y, sm, si);
+        // Backward from fixed statistics so both backends differentiate at the same point.
+        const fm = new Float32Array(c).fill(1), fi = new Float32Array(c).fill(0.5);
+        const dx = nanFilled(len), dg = nanFilled(c), db = nanFilled(c);
+        k.batchNormBackward(n, c, hw, x, dy, gamma, fm, fi, true, dx, dg, db);
+        const dxEval = nanFilled(len), dgEval = nanFilled(c), dbEval = nanFilled(c);
+        k.batchNormBackward(n, c, hw, x, dy, gamma, fm, fi, false, dxEval, dgEval, dbEval);
+        const yEval = nanFilled(len), smEval = nanFilled(c), siEval = nanFilled(c);
+        k.batchNormForwardEval(n, c, hw, x, gamma, beta, 1e-5, rm0, rv0, yEval, smEval, siEval);
+        return { y, sm, si, rm, rv, dx, dg, db, dxEval, dgEval, dbEval, yEval };
+      },
+    });
+  }
+  // Pooling split by plane.
+  for (const g of [pgeom(8, 16, 32, 32, 3, 3, 2, 2, 1, 1), pgeom(8, 16, 32, 32, 2, 2, 2, 2, 0, 0)]) {
+    const inLen = g.n * g.c * g.h * g.w, outLen = poolOutLen(g);
+    const x = randn(rng, inLen), dy = randn(rng, outLen);
+    cases.push({
+      name: `pool ${poolName(g)}`, tol: REDUCTION,
+      run: (k) => {
+        const y = nanFilled(outLen), argmax = new Int32Array(outLen), dx = nanFilled(inLen);
+        k.maxPool2dForward(g, x, y, argmax);
+        k.maxPool2dBackward(g, dy, argmax, dx);
+        const ya = nanFilled(outLen), dxa = nanFilled(inLen);
+        k.avgPool2dForward(g, x, ya);
+        k.avgPool2dBackward(g, dy, dxa);
+        return { y, argmax, dx, ya, dxa };
+      },
+    });
+  }
+  {
+    const [n, c, hw] = [8, 64, 256];
+    const x = randn(rng, n * c * hw), dy = randn(rng, n * c);
+    cases.push({
+      name: `global avgpool n${n} c${c} hw${hw}`, tol: REDUCTION,
+      run: (k) => {
+        const y = nanFilled(n * c), dx = nanFilled(n * c * hw);
+        k.globalAvgPoolForward(n, c, hw, x, y);
+        k.globalAvgPoolBackward(n, c, hw, dy, dx);
+        return { y, dx };
+      },
+    });
+  }
+  // Elementwise ops split in chunks (an odd length leaves a ragged last chunk).
+  {
+    const len = 200003;
+    const a = randn(rng, len), b = randn(rng, len), y0 = randn(rng, len);
+    cases.push({
+      name: `elementwise len ${len}`, tol: FEW_OPS,
+      run: (k) => {
+        const o: Outputs = {};
+        k.add(len, a, b, (o.add = nanFilled(len)) as Float32Array);
+        k.mul(len, a, b, (o.mul = nanFilled(len)) as Float32Array);
+        k.scale(len, a, 0.3, (o.scale = nanFilled(len)) as Float32Array);
+        k.axpy(len, -0.7, a, (o.axpy = copy(y0)) as Float32Array);
+        k.relu(len, a, (o.relu = nanFilled(len)) as Float32Array);
+        k.reluBackward(len, a, b, (o.reluB = nanFilled(len)) as Float32Array);
+        k.hardtanh(len, a, -0.5, 0.5, (o.ht = nanFilled(len)) as Float32Array);
+        k.hardtanhBackward(len, a, -0.5, 0.5, b, (o.htB = nanFilled(len)) as Float32Array);
+        const inPlace = copy(a);
+        k.add(len, inPlace, b, inPlace);
+        o.addInPlace = inPlace;
+        return o;
+      },
+    });
+  }
+  for (const [n, c, hw] of [[4, 32, 1024], [8192, 16, 1]]) {
+    const len = n * c * hw;
+    const x = randn(rng, len), dy = randn(rng, len), bias = randn(rng, c), alpha = randu(rng, c, 0, 0.5), y0 = randn(rng, len);
+    cases.push({
+      name: `bias and prelu n${n} c${c} hw${hw}`, tol: REDUCTION,
+      run: (k) => {
+        const yb = copy(y0), db = nanFilled(c), y = nanFilled(len), dx = nanFilled(len), dalpha = nanFilled(c);
+        k.biasAdd(n, c, hw, bias, yb);
+        k.biasGrad(n, c, hw, dy, db);
+        k.prelu(n, c, hw, x, alpha, y);
+        k.preluBackward(n, c, hw, x, alpha, dy, dx, dalpha);
+        return { yb, db, y, dx, dalpha };
+      },
+    });
+  }
+  {
+    const len = 100003;
+    const p0 = randn(rng, len), g1 = randn(rng, len), g2 = randn(rng, len);
+    cases.push({
+      name: `optimizers len ${len}`, tol: FEW_OPS,
+      run: (k) => {
+        const p = copy(p0), buf = nanFilled(len);
+        k.sgdStep(len, p, g1, buf, 0.1, 0.9, 0, 1e-4, true, true);
+        k.sgdStep(len, p, g2, buf, 0.1, 0.9, 0, 1e-4, true, false);
+        const pa = copy(p0), m = new Float32Array(len), v = new Float32Array(len);
+        k.adamStep(len, pa, g1, m, v, 1e-2, 0.9, 0.999, 1e-8, 1e-2, true, 1);
+        k.adamStep(len, pa, g2, m, v, 1e-2, 0.9, 0.999, 1e-8, 1e-2, true, 2);
+        return { p, buf, pa, m, v };
+      },
+    });
+  }
+  return cases;
+}
+
+test('large shapes: native matches reference with 1 and 2 threads', () => {
+  const k = nat();
+  const before = k.getNumThreads();
+  try {
+    for (const c of bigCases(new Rng(1001))) {
+      const want = c.run(ref); // once: the reference is the slow side
+      for (const t of [1, 2]) {
+        k.setNumThreads(t);
+        const got = c.run(k);
+        for (const key of Object.keys(want)) {
+          const what = `${c.name} with ${t} thread(s): ${key}`;
+          if (want[key] instanceof Int32Array) assertExact(got[key], want[key], what);
+          else assertClose(got[key], want[key], c.tol, what);
+        }
+      }
+    }
+  } finally {
+    k.setNumThreads(before);
+  }
+});
+
+test('empty sizes: native matches reference', () => {
+  const k = nat();
+  for (const kk of [ref, k]) {
+    // The mean loss over an empty batch is NaN (0 / 0), as in PyTorch.
+    assert.ok(Number.isNaN(kk.softmaxCrossEntropy(0, 5, new Float32Array(0), new Int32Array(0), new Float32Array(0))));
+    const c = new Float32Array([1, NaN]);
+    kk.sgemm(false, false, 0, 2, 3, 1, new Float32Array(0), new Float32Array(6), 0, new Float32Array(0));
+    kk.sgemm(false, false, 1, 2, 0, 1, new Float32Array(0), new Float32Array(0), 0, c);
+    assertExact(c, [0, 0], 'sgemm with k = 0 and beta = 0 clears C');
+    kk.conv2dForward(geom(0, 2, 3, 3, 2, 3, 3, 1, 1, 1, 1), new Float32Array(0), new Float32Array(36), null, new Float32Array(0));
+    kk.add(0, new Float32Array(0), new Float32Array(0), new Float32Array(0));
   }
 });
 
@@ -873,39 +1064,38 @@ test('gradient check: softmax cross-entropy', () => {
 
 test('checked wrapper throws ShapeError on wrong lengths and out-of-range labels', () => {
   const k = ref;
-  const f = (len: number) => new Float32Array(len);
-  assert.throws(() => k.sgemm(false, false, 2, 3, 4, 1, f(8), f(12), 0, f(5)), ShapeError);
-  assert.throws(() => k.sgemm(false, false, 2, 3, 4, 1, f(7), f(12), 0, f(6)), ShapeError);
-  assert.throws(() => k.sgemm(false, false, -1, 3, 4, 1, f(0), f(12), 0, f(0)), ShapeError);
+  assert.throws(() => k.sgemm(false, false, 2, 3, 4, 1, f32(8), f32(12), 0, f32(5)), ShapeError);
+  assert.throws(() => k.sgemm(false, false, 2, 3, 4, 1, f32(7), f32(12), 0, f32(6)), ShapeError);
+  assert.throws(() => k.sgemm(false, false, -1, 3, 4, 1, f32(0), f32(12), 0, f32(0)), ShapeError);
   const g = geom(1, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1);
-  assert.throws(() => k.conv2dForward(g, f(50), f(53), null, f(75)), ShapeError);   // weight
-  assert.throws(() => k.conv2dForward(g, f(50), f(54), f(2), f(75)), ShapeError);   // bias
-  assert.throws(() => k.conv2dForward(g, f(50), f(54), null, f(74)), ShapeError);   // y
-  assert.throws(() => k.conv2dBackwardData(g, f(75), f(54), f(49)), ShapeError);
-  assert.throws(() => k.conv2dBackwardWeight(g, f(50), f(75), f(54), f(4)), ShapeError);
-  assert.throws(() => k.conv2dForward({ ...g, kh: 9 }, f(50), f(162), null, f(0)), ShapeError); // does not fit
-  assert.throws(() => k.conv2dForward({ ...g, sh: 0 }, f(50), f(54), null, f(75)), ShapeError);
-  assert.throws(() => k.batchNormForwardTrain(2, 3, 4, f(24), f(2), f(3), 1e-5, 0.1, f(3), f(3), f(24), f(3), f(3)), ShapeError);
-  assert.throws(() => k.batchNormForwardTrain(1, 3, 1, f(3), f(3), f(3), 1e-5, 0.1, f(3), f(3), f(3), f(3), f(3)), ShapeError);
-  assert.throws(() => k.batchNormBackward(2, 3, 4, f(24), f(23), f(3), f(3), f(3), true, f(24), f(3), f(3)), ShapeError);
+  assert.throws(() => k.conv2dForward(g, f32(50), f32(53), null, f32(75)), ShapeError);   // weight
+  assert.throws(() => k.conv2dForward(g, f32(50), f32(54), f32(2), f32(75)), ShapeError);   // bias
+  assert.throws(() => k.conv2dForward(g, f32(50), f32(54), null, f32(74)), ShapeError);   // y
+  assert.throws(() => k.conv2dBackwardData(g, f32(75), f32(54), f32(49)), ShapeError);
+  assert.throws(() => k.conv2dBackwardWeight(g, f32(50), f32(75), f32(54), f32(4)), ShapeError);
+  assert.throws(() => k.conv2dForward({ ...g, kh: 9 }, f32(50), f32(162), null, f32(0)), ShapeError); // does not fit
+  assert.throws(() => k.conv2dForward({ ...g, sh: 0 }, f32(50), f32(54), null, f32(75)), ShapeError);
+  assert.throws(() => k.batchNormForwardTrain(2, 3, 4, f32(24), f32(2), f32(3), 1e-5, 0.1, f32(3), f32(3), f32(24), f32(3), f32(3)), ShapeError);
+  assert.throws(() => k.batchNormForwardTrain(1, 3, 1, f32(3), f32(3), f32(3), 1e-5, 0.1, f32(3), f32(3), f32(3), f32(3), f32(3)), ShapeError);
+  assert.throws(() => k.batchNormBackward(2, 3, 4, f32(24), f32(23), f32(3), f32(3), f32(3), true, f32(24), f32(3), f32(3)), ShapeError);
   const pg = pgeom(1, 1, 4, 4, 2, 2, 2, 2, 0, 0);
-  assert.throws(() => k.maxPool2dForward(pg, f(16), f(4), new Int32Array(3)), ShapeError);
-  assert.throws(() => k.maxPool2dForward({ ...pg, ph: 2 }, f(16), f(9), new Int32Array(9)), ShapeError); // pad > half window
-  assert.throws(() => k.avgPool2dBackward(pg, f(4), f(15)), ShapeError);
-  assert.throws(() => k.globalAvgPoolForward(2, 3, 4, f(24), f(5)), ShapeError);
-  assert.throws(() => k.add(4, f(4), f(3), f(4)), ShapeError);
-  assert.throws(() => k.axpy(4, 1, f(4), f(5)), ShapeError);
-  assert.throws(() => k.prelu(2, 3, 4, f(24), f(2), f(24)), ShapeError);
-  assert.throws(() => k.sgdStep(4, f(4), f(4), f(3), 0.1, 0.9, 0, 0, false, false), ShapeError);
-  assert.throws(() => k.adamStep(4, f(4), f(4), f(4), f(4), 0.1, 0.9, 0.999, 1e-8, 0, false, 0), ShapeError);
+  assert.throws(() => k.maxPool2dForward(pg, f32(16), f32(4), new Int32Array(3)), ShapeError);
+  assert.throws(() => k.maxPool2dForward({ ...pg, ph: 2 }, f32(16), f32(9), new Int32Array(9)), ShapeError); // pad > half window
+  assert.throws(() => k.avgPool2dBackward(pg, f32(4), f32(15)), ShapeError);
+  assert.throws(() => k.globalAvgPoolForward(2, 3, 4, f32(24), f32(5)), ShapeError);
+  assert.throws(() => k.add(4, f32(4), f32(3), f32(4)), ShapeError);
+  assert.throws(() => k.axpy(4, 1, f32(4), f32(5)), ShapeError);
+  assert.throws(() => k.prelu(2, 3, 4, f32(24), f32(2), f32(24)), ShapeError);
+  assert.throws(() => k.sgdStep(4, f32(4), f32(4), f32(3), 0.1, 0.9, 0, 0, false, false), ShapeError);
+  assert.throws(() => k.adamStep(4, f32(4), f32(4), f32(4), f32(4), 0.1, 0.9, 0.999, 1e-8, 0, false, 0), ShapeError);
   assert.throws(() => k.setNumThreads(0), ShapeError);
 
-  const logits = f(6);
+  const logits = f32(6);
   assert.throws(() => k.softmaxCrossEntropy(2, 3, logits, new Int32Array([0, 3]), null), ShapeError);
   assert.throws(() => k.softmaxCrossEntropy(2, 3, logits, new Int32Array([-1, 0]), null), ShapeError);
   assert.throws(() => k.softmaxCrossEntropy(2, 3, logits, new Int32Array([0]), null), ShapeError);
-  assert.throws(() => k.softmaxCrossEntropy(2, 3, logits, new Int32Array([0, 2]), f(5)), ShapeError);
-  assert.doesNotThrow(() => k.softmaxCrossEntropy(2, 3, logits, new Int32Array([0, 2]), f(6)));
+  assert.throws(() => k.softmaxCrossEntropy(2, 3, logits, new Int32Array([0, 2]), f32(5)), ShapeError);
+  assert.doesNotThrow(() => k.softmaxCrossEntropy(2, 3, logits, new Int32Array([0, 2]), f32(6)));
 });
 
 test('checked wrapper around the native addon throws ShapeError too', () => {
@@ -914,5 +1104,3 @@ test('checked wrapper around the native addon throws ShapeError too', () => {
   assert.throws(() => k.conv2dForward(geom(1, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1), f32(50), f32(54), null, f32(74)), ShapeError);
   assert.throws(() => k.softmaxCrossEntropy(2, 3, f32(6), new Int32Array([0, 3]), null), ShapeError);
 });
-
-function f32(len: number): Float32Array { return new Float32Array(len); }

@@ -20,5 +20,5 @@ export function softmaxCrossEntropy(n: number, classes: number, logits: F32, lab
       }
     }
   }
-  return total / n;
+  return total / n; // an empty batch gives 0 / 0 = NaN, the mean of nothing (as PyTorch)
 }

@@ -11,7 +11,6 @@ export function maxPool2dForward(g: PoolGeometry, x: F32, y: F32, argmax: I32): 
       for (let ox = 0; ox < ow; ox++) {
         // Padding is -Infinity, so it can never win over a real input: just skip it.
         // Strict '>' keeps the first of equal values in row-major window order.
-        // A NaN input wins (and the first NaN stays), so divergence is not hidden.
         let best = -Infinity, bestIdx = -1;
         for (let ky = 0; ky < kh; ky++) {
           const iy = oy * sh - ph + ky;
@@ -20,8 +19,7 @@ export function maxPool2dForward(g: PoolGeometry, x: F32, y: F32, argmax: I32): 
             const ix = ox * sw - pw + kx;
             if (ix < 0 || ix >= w) continue;
             const v = x[plane + iy * w + ix];
-            const bestIsNaN = best !== best;
-            if (bestIdx < 0 || (!bestIsNaN && (v > best || v !== v))) { best = v; bestIdx = iy * w + ix; }
+            if (bestIdx < 0 || v > best) { best = v; bestIdx = iy * w + ix; }
           }
         }
         const o = (p * oh + oy) * ow + ox;
