@@ -32,7 +32,7 @@ void parallel_for(int64_t total, int64_t grain,
 // shrunk. Must be called on the main thread (before `parallel`); returns the
 // buffer of thread `tid` in slot `slot`, with room for at least n floats for
 // every thread 0..nthreads-1.
-enum ScratchSlot { kScratchCol = 0, kScratchPartial = 1, kScratchSlots = 2 };
+enum ScratchSlot { kScratchCol = 0, kScratchPad = 1, kScratchPartial = 2, kScratchSlots = 3 };
 float* reserve_scratch(int slot, int nthreads, size_t n);
 float* scratch(int slot, int tid);
 

@@ -53,6 +53,8 @@ export class Tensor {
   gradIsZero = false;
   /** Keep the gradient of a non-leaf tensor after backward (like PyTorch's retain_grad). */
   retainsGrad = false;
+  /** Bumped by every in-place change of data (optimizer steps, state loads): lets caches know they are stale. */
+  version = 0;
   private pooled: boolean;
   private disposed = false;
 

@@ -14,6 +14,7 @@
 
 export type F32 = Float32Array;
 export type I32 = Int32Array;
+export type I8 = Int8Array;
 
 /** Geometry of a 2-D convolution (dilation 1, groups 1). */
 export interface ConvGeometry {
@@ -110,6 +111,8 @@ export interface Kernels {
   scale(len: number, a: F32, alpha: number, out: F32): void;   // out = alpha * a
   /** y += alpha * x (the one accumulating kernel: used for gradient sums). */
   axpy(len: number, alpha: number, x: F32, y: F32): void;
+  /** Per-channel scale: y[n, c, hw] = x[n, c, hw] * scales[c]. */
+  channelScale(n: number, c: number, hw: number, x: F32, scales: F32, y: F32): void;
   /** In place per-channel bias: y[n, c, hw] += bias[c]. */
   biasAdd(n: number, c: number, hw: number, bias: F32, y: F32): void;
   /** db[c] = sum over n and hw of dy[n, c, hw]. */
@@ -135,6 +138,32 @@ export interface Kernels {
    * Must be numerically stable (subtract the row max).
    */
   softmaxCrossEntropy(n: number, classes: number, logits: F32, labels: I32, dlogits: F32 | null): number;
+
+  // ---- quantizers -----------------------------------------------------------
+  /**
+   * Rank-based weight codes (bi-half, any bit ratio, halfmask pruning). The
+   * latents form `groups` consecutive runs of `groupSize` values. Within a
+   * group, values are ordered by the IEEE-754 total order of their float32
+   * bit patterns (-NaN < -Inf < ... < -0 < +0 < ... < +Inf < +NaN), ties going
+   * to the lower index; ranks [0, low) get code -1, ranks [low, high) get 0,
+   * ranks [high, groupSize) get +1. bi-half with ratio p: low = high =
+   * floor((1-p) n); halfmask with prune rate k: low = floor((1-k)/2 n),
+   * high = floor((1+k)/2 n). Needs 0 <= low <= high <= groupSize. Must be
+   * O(n) per group (selection, not a sort).
+   */
+  rankCodes(groups: number, groupSize: number, latent: F32, low: number, high: number, codes: I8): void;
+  /** codes = -1 where latent < 0, else +1 (so sign(0) = sign(-0) = +1, and NaN gives +1). */
+  signCodes(len: number, latent: F32, codes: I8): void;
+  /** out[g, i] = scales[g] * codes[g, i]; scales has `groups` entries. */
+  codesToWeights(groups: number, groupSize: number, codes: I8, scales: F32, out: F32): void;
+  /** Activation sign: y = -1 where x < 0, else +1. */
+  signForward(len: number, x: F32, y: F32): void;
+  /**
+   * Gradient of the activation sign. mode 0, clipped straight-through:
+   * dx = dy where |x| < 1, else 0. mode 1, Bi-Real's ApproxSign:
+   * dx = dy * (2 - 2|x|) where |x| < 1, else 0.
+   */
+  signBackward(len: number, x: F32, dy: F32, mode: number, dx: F32): void;
 
   // ---- optimizers (in place on param and state) -----------------------------
   /**

@@ -5,12 +5,12 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
-import type { ConvGeometry, F32, I32, Kernels, PoolGeometry } from './api.js';
+import type { ConvGeometry, F32, I32, I8, Kernels, PoolGeometry } from './api.js';
 import { outSize } from './api.js';
 import { reference } from './reference/index.js';
 import { ShapeError } from '../util/errors.js';
 
-export type { ConvGeometry, PoolGeometry, Kernels, F32, I32 } from './api.js';
+export type { ConvGeometry, PoolGeometry, Kernels, F32, I32, I8 } from './api.js';
 export { outSize } from './api.js';
 
 export type BackendName = 'native' | 'reference';
@@ -39,7 +39,9 @@ function loadNative(): Kernels | null {
 }
 
 /** Raw, unchecked native kernels, or null when the addon is not available. */
-export const nativeKernels: Kernels | null = process.env.EQUALBITS_BACKEND === 'reference' ? null : loadNative();
+const forcedReference = process.env.EQUALBITS_BACKEND === 'reference';
+if (forcedReference) nativeError = 'disabled by EQUALBITS_BACKEND=reference';
+export const nativeKernels: Kernels | null = forcedReference ? null : loadNative();
 /** Why the native addon did not load (empty when it did). */
 export const nativeLoadError = (): string => nativeError;
 
@@ -154,6 +156,10 @@ export function checked(k: Kernels): Kernels {
     mul(len, a, b, out) { need('mul a', a, len); need('mul b', b, len); need('mul out', out, len); k.mul(len, a, b, out); },
     scale(len, a, alpha, out) { need('scale a', a, len); need('scale out', out, len); k.scale(len, a, alpha, out); },
     axpy(len, alpha, x, y) { need('axpy x', x, len); need('axpy y', y, len); k.axpy(len, alpha, x, y); },
+    channelScale(n, c, hw, x, scales, y) {
+      need('channelScale x', x, n * c * hw); need('channelScale scales', scales, c); need('channelScale y', y, n * c * hw);
+      k.channelScale(n, c, hw, x, scales, y);
+    },
     biasAdd(n, c, hw, bias, y) { need('biasAdd bias', bias, c); need('biasAdd y', y, n * c * hw); k.biasAdd(n, c, hw, bias, y); },
     biasGrad(n, c, hw, dy, db) { need('biasGrad dy', dy, n * c * hw); need('biasGrad db', db, c); k.biasGrad(n, c, hw, dy, db); },
     relu(len, x, y) { need('relu x', x, len); need('relu y', y, len); k.relu(len, x, y); },
@@ -178,6 +184,24 @@ export function checked(k: Kernels): Kernels {
         if (!(l >= 0 && l < classes)) throw new ShapeError(`cross-entropy: label ${l} at row ${i} is outside 0..${classes - 1}`);
       }
       return k.softmaxCrossEntropy(n, classes, logits, labels, dlogits);
+    },
+    rankCodes(groups, groupSize, latent, low, high, codes) {
+      positive('rankCodes', { groups, groupSize, low, high });
+      if (low > high || high > groupSize) throw new ShapeError(`rankCodes: need 0 <= low (${low}) <= high (${high}) <= group size (${groupSize})`);
+      need('rankCodes latent', latent, groups * groupSize); need('rankCodes codes', codes, groups * groupSize);
+      k.rankCodes(groups, groupSize, latent, low, high, codes);
+    },
+    signCodes(len, latent, codes) { need('signCodes latent', latent, len); need('signCodes codes', codes, len); k.signCodes(len, latent, codes); },
+    codesToWeights(groups, groupSize, codes, scales, out) {
+      positive('codesToWeights', { groups, groupSize });
+      need('codesToWeights codes', codes, groups * groupSize); need('codesToWeights scales', scales, groups); need('codesToWeights out', out, groups * groupSize);
+      k.codesToWeights(groups, groupSize, codes, scales, out);
+    },
+    signForward(len, x, y) { need('sign x', x, len); need('sign y', y, len); k.signForward(len, x, y); },
+    signBackward(len, x, dy, mode, dx) {
+      if (mode !== 0 && mode !== 1) throw new ShapeError(`signBackward: mode must be 0 (STE) or 1 (ApproxSign), got ${mode}`);
+      need('sign x', x, len); need('sign dy', dy, len); need('sign dx', dx, len);
+      k.signBackward(len, x, dy, mode, dx);
     },
     sgdStep(len, p, g, buf, lr, momentum, dampening, wd, nesterov, first) {
       need('sgd param', p, len); need('sgd grad', g, len);

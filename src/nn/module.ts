@@ -111,6 +111,7 @@ export abstract class Module {
         throw new ShapeError(`state dict entry ${name} has shape [${s.shape.join(', ')}], model has [${t.shape.join(', ')}]`);
       }
       t.data.set(s.data);
+      t.version++;
     }
   }
 }

@@ -29,7 +29,10 @@ export abstract class Optimizer {
   step(): void {
     this.stepCount++;
     this.params.forEach((p, i) => {
-      if (p.gradData && !p.gradIsZero) this.update(p, p.gradData, this.slots[i]);
+      if (p.gradData && !p.gradIsZero) {
+        this.update(p, p.gradData, this.slots[i]);
+        p.version++;
+      }
     });
   }
 

@@ -18,6 +18,14 @@ export function axpy(len: number, alpha: number, x: F32, y: F32): void {
   for (let i = 0; i < len; i++) y[i] += alpha * x[i];
 }
 
+export function channelScale(n: number, c: number, hw: number, x: F32, scales: F32, y: F32): void {
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      for (let j = 0; j < hw; j++) y[(b * c + ch) * hw + j] = x[(b * c + ch) * hw + j] * scales[ch];
+    }
+  }
+}
+
 export function biasAdd(n: number, c: number, hw: number, bias: F32, y: F32): void {
   for (let b = 0; b < n; b++) {
     for (let ch = 0; ch < c; ch++) {

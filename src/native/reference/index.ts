@@ -10,11 +10,12 @@ import {
   globalAvgPoolForward, globalAvgPoolBackward,
 } from './pool.js';
 import {
-  add, mul, scale, axpy, biasAdd, biasGrad, relu, reluBackward, prelu, preluBackward,
+  add, mul, scale, axpy, channelScale, biasAdd, biasGrad, relu, reluBackward, prelu, preluBackward,
   hardtanh, hardtanhBackward,
 } from './elementwise.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { sgdStep, adamStep } from './optim.js';
+import { rankCodes, signCodes, codesToWeights, signForward, signBackward } from './quant.js';
 
 export const reference: Kernels = {
   // Single-threaded by design; the thread count is accepted and ignored.
@@ -25,8 +26,9 @@ export const reference: Kernels = {
   batchNormForwardTrain, batchNormForwardEval, batchNormBackward,
   maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward,
   globalAvgPoolForward, globalAvgPoolBackward,
-  add, mul, scale, axpy, biasAdd, biasGrad, relu, reluBackward, prelu, preluBackward,
+  add, mul, scale, axpy, channelScale, biasAdd, biasGrad, relu, reluBackward, prelu, preluBackward,
   hardtanh, hardtanhBackward,
   softmaxCrossEntropy,
+  rankCodes, signCodes, codesToWeights, signForward, signBackward,
   sgdStep, adamStep,
 };

@@ -1,0 +1,51 @@
+// Reference quantizer kernels: rank codes by a full sort of (key, index)
+// pairs -- the obvious O(n log n) definition that the native O(n) selection
+// must reproduce code for code -- plus the sign and scaling helpers.
+import type { F32, I8 } from '../api.js';
+
+const bits = new Uint32Array(1);
+const asFloat = new Float32Array(bits.buffer);
+
+/**
+ * Maps a float32 to a uint32 that sorts in IEEE-754 total order: negative
+ * values have all bits flipped (so larger magnitudes sort first), positive
+ * values get the sign bit set (so they sort after every negative).
+ */
+export function totalOrderKey(v: number): number {
+  asFloat[0] = v;
+  const b = bits[0];
+  return (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
+}
+
+export function rankCodes(groups: number, groupSize: number, latent: F32, low: number, high: number, codes: I8): void {
+  const keys = new Float64Array(groupSize);
+  const order = Array.from({ length: groupSize }, (_, i) => i);
+  for (let g = 0; g < groups; g++) {
+    const base = g * groupSize;
+    for (let i = 0; i < groupSize; i++) keys[i] = totalOrderKey(latent[base + i]);
+    order.sort((a, b) => keys[a] - keys[b] || a - b); // ties: lower index first
+    for (let r = 0; r < groupSize; r++) codes[base + order[r]] = r < low ? -1 : r < high ? 0 : 1;
+    for (let i = 0; i < groupSize; i++) order[i] = i;
+  }
+}
+
+export function signCodes(len: number, latent: F32, codes: I8): void {
+  for (let i = 0; i < len; i++) codes[i] = latent[i] < 0 ? -1 : 1;
+}
+
+export function codesToWeights(groups: number, groupSize: number, codes: I8, scales: F32, out: F32): void {
+  for (let g = 0; g < groups; g++) {
+    for (let i = g * groupSize; i < (g + 1) * groupSize; i++) out[i] = scales[g] * codes[i];
+  }
+}
+
+export function signForward(len: number, x: F32, y: F32): void {
+  for (let i = 0; i < len; i++) y[i] = x[i] < 0 ? -1 : 1;
+}
+
+export function signBackward(len: number, x: F32, dy: F32, mode: number, dx: F32): void {
+  for (let i = 0; i < len; i++) {
+    const a = Math.abs(x[i]);
+    dx[i] = a < 1 ? (mode === 0 ? dy[i] : dy[i] * (2 - 2 * a)) : 0;
+  }
+}

@@ -1,0 +1,9 @@
+// Quantizers, binary layers and bit statistics: the Equal Bits method.
+export {
+  SignQuantizer, BiHalfQuantizer, HalfMaskQuantizer, IrNetQuantizer, weightQuantizer, registerWeightQuantizer,
+  weightQuantizerNames, floorCount, type WeightQuantizer, type QuantizerConfig, type Grouping,
+} from './weight-quantizers.js';
+export { SteSign, ApproxSign, Identity, activationQuantizer, registerActivationQuantizer, binarySign, type ActivationQuantizer } from './activation-quantizers.js';
+export { BinaryWeight, scalingModes, type ScalingMode, type ScalingOptions } from './binary-weight.js';
+export { BinaryConv2d, BinaryLinear, isBinaryLayer, type BinaryLayerOptions } from './layers.js';
+export { bitStats, layerBitStats, snapshotBits, entropyBits, type LayerBitStats, type GroupBitStats } from './stats.js';

@@ -1,0 +1,269 @@
+// Quantizers: exact bit counts, deterministic ties, native = reference codes,
+// straight-through gradients, paired flips during training, caching, stats.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tensor, tidy, noGrad, sum, mul, crossEntropy } from '../src/autograd/index.js';
+import { linear } from '../src/autograd/index.js';
+import { Sequential, ReLU, Flatten } from '../src/nn/index.js';
+import { SGD } from '../src/train/index.js';
+import { kernels, referenceKernels, nativeKernels, checked, nativeLoadError } from '../src/native/index.js';
+import {
+  BiHalfQuantizer, HalfMaskQuantizer, SignQuantizer, IrNetQuantizer, weightQuantizer, activationQuantizer, binarySign,
+  BinaryLinear, BinaryConv2d, bitStats, snapshotBits, entropyBits,
+} from '../src/quant/index.js';
+import { UserError } from '../src/util/errors.js';
+import { Rng, manualSeed } from '../src/util/prng.js';
+import { randn, assertClose, assertExact, checkGradient } from './helpers.js';
+
+const native = nativeKernels ? checked(nativeKernels) : null;
+const sizes = [...Array.from({ length: 600 }, (_, i) => i + 1), 4608, 16384];
+
+function countCodes(codes: Int8Array, start: number, n: number): { minus: number; zero: number; plus: number } {
+  let minus = 0, zero = 0;
+  for (let i = start; i < start + n; i++) { if (codes[i] < 0) minus++; else if (codes[i] === 0) zero++; }
+  return { minus, zero, plus: n - minus - zero };
+}
+
+test('native quantizer kernels are loaded', () => {
+  assert.ok(native, `native addon did not load: ${nativeLoadError()}`);
+});
+
+test('bihalf(p): exactly floor((1-p) n) minus ones in every group, for n = 1..600, 4608, 16384 and p = 0.1..0.9', () => {
+  const rng = new Rng(1);
+  for (let tenths = 1; tenths <= 9; tenths++) {
+    const q = new BiHalfQuantizer({ ratio: tenths / 10 });
+    for (const n of sizes) {
+      const groups = n > 1000 ? 1 : 3;
+      const latent = randn(rng, groups * n);
+      const codes = new Int8Array(groups * n);
+      q.encode(latent, groups, n, codes);
+      const want = Math.floor(((10 - tenths) * n) / 10); // exact integer arithmetic
+      for (let g = 0; g < groups; g++) {
+        const c = countCodes(codes, g * n, n);
+        if (c.minus !== want || c.zero !== 0) assert.fail(`p=${tenths / 10} n=${n} group ${g}: ${c.minus} minus ones, want ${want}`);
+        if (tenths === 5 && n % 2 === 0) assert.equal(entropyBits([c.plus, c.minus]), 1, `entropy of n=${n}`);
+      }
+      // Optimal transport is monotone: every -1 latent is <= every +1 latent.
+      let maxMinus = -Infinity, minPlus = Infinity;
+      for (let i = 0; i < n; i++) codes[i] < 0 ? (maxMinus = Math.max(maxMinus, latent[i])) : (minPlus = Math.min(minPlus, latent[i]));
+      assert.ok(maxMinus <= minPlus, `p=${tenths / 10} n=${n}: codes are not a cut of the sorted latents`);
+    }
+  }
+});
+
+test('halfmask(k): counts of -1, 0, +1 match method.md for k = 0, 0.3, 0.5, 0.7, 0.9', () => {
+  const rng = new Rng(2);
+  for (const k10 of [0, 3, 5, 7, 9]) {
+    const q = new HalfMaskQuantizer({ pruneRate: k10 / 10 });
+    for (const n of sizes) {
+      const latent = randn(rng, n);
+      const codes = new Int8Array(n);
+      q.encode(latent, 1, n, codes);
+      const i = Math.floor(((10 - k10) * n) / 20), j = Math.floor(((10 + k10) * n) / 20);
+      const c = countCodes(codes, 0, n);
+      if (c.minus !== i || c.zero !== j - i || c.plus !== n - j) {
+        assert.fail(`k=${k10 / 10} n=${n}: got -1/0/+1 = ${c.minus}/${c.zero}/${c.plus}, want ${i}/${j - i}/${n - j}`);
+      }
+      // The zeros are the weights around the median: ordered -1 <= 0 <= +1.
+      const lat = (code: number) => [...latent].filter((_, t) => codes[t] === code);
+      const hi = (xs: number[]) => Math.max(-Infinity, ...xs), lo = (xs: number[]) => Math.min(Infinity, ...xs);
+      assert.ok(hi(lat(-1)) <= lo(lat(0)) && hi(lat(0)) <= lo(lat(1)), `k=${k10 / 10} n=${n}: zeros are not the middle ranks`);
+    }
+  }
+});
+
+test('ties are broken by index, identically on every run and in both backends', () => {
+  const backends = native ? [kernels, referenceKernels, native] : [kernels, referenceKernels];
+  const cases: [string, Float32Array][] = [
+    ['all equal', new Float32Array(101).fill(0.25)],
+    ['all zero, both signs', Float32Array.from({ length: 64 }, (_, i) => (i % 3 ? 0 : -0))],
+    ['repeated values', Float32Array.from({ length: 257 }, (_, i) => (i * 7) % 5 - 2)],
+    ['two values', Float32Array.from({ length: 50 }, (_, i) => (i % 2 ? 1 : -1))],
+  ];
+  for (const [what, latent] of cases) {
+    const n = latent.length;
+    const first = new Int8Array(n);
+    kernels.rankCodes(1, n, latent, Math.floor(n / 2), Math.floor(n / 2), first);
+    for (const k of backends) {
+      for (let run = 0; run < 3; run++) {
+        const codes = new Int8Array(n);
+        k.rankCodes(1, n, latent, Math.floor(n / 2), Math.floor(n / 2), codes);
+        assertExact(codes, first, `${what}, run ${run}`);
+      }
+    }
+    if (what === 'all equal') {
+      // Equal values: the lower indices take the -1 codes.
+      assertExact(first, Int8Array.from({ length: n }, (_, i) => (i < 50 ? -1 : 1)), 'all equal: -1 go to the first indices');
+    }
+  }
+});
+
+test('native and reference quantizers give identical codes on random tensors', () => {
+  assert.ok(native, nativeLoadError());
+  const rng = new Rng(3);
+  for (const [groups, n] of [[1, 1], [7, 9], [64, 576], [3, 4608], [2, 16384], [5, 1000]]) {
+    const latent = randn(rng, groups * n);
+    latent[0] = -0; if (latent.length > 3) { latent[1] = 0; latent[2] = Infinity; latent[3] = -Infinity; }
+    for (const [low, high] of [[0, 0], [Math.floor(n / 2), Math.floor(n / 2)], [Math.floor(n / 4), Math.floor((3 * n) / 4)], [n, n], [Math.floor(n / 10), n]]) {
+      const a = new Int8Array(groups * n), b = new Int8Array(groups * n);
+      native!.rankCodes(groups, n, latent, low, high, a);
+      referenceKernels.rankCodes(groups, n, latent, low, high, b);
+      assertExact(a, b, `rankCodes ${groups}x${n} cuts ${low},${high}`);
+    }
+    const sa = new Int8Array(latent.length), sb = new Int8Array(latent.length);
+    native!.signCodes(latent.length, latent, sa);
+    referenceKernels.signCodes(latent.length, latent, sb);
+    assertExact(sa, sb, 'signCodes');
+  }
+});
+
+test('sign: sign(0) = +1, and the codes are plain signs', () => {
+  const codes = new Int8Array(5);
+  new SignQuantizer().encode(Float32Array.from([-1, -0, 0, 2, -1e-30]), 1, 5, codes);
+  assertExact(codes, [-1, 1, 1, 1, -1], 'sign codes');
+});
+
+/** d(sum(r * layer(x)))/d(latent) must equal d/d(effective weight) times the per-filter scale. */
+function checkStraightThrough(opts: ConstructorParameters<typeof BinaryLinear>[2], what: string): void {
+  manualSeed(4);
+  const layer = new BinaryLinear(12, 5, opts);
+  const rng = new Rng(5);
+  const x = new Tensor(randn(rng, 3 * 12), [3, 12]);
+  const r = new Tensor(randn(rng, 3 * 5), [3, 5]);
+  tidy(() => sum(mul(layer.forward(x), r)).backward());
+  const bw = layer.binaryWeight();
+  const weff = new Tensor(bw.values.slice(), [5, 12], { requiresGrad: true });
+  tidy(() => sum(mul(linear(x, weff), r)).backward());
+  const want = weff.gradData!.map((g, i) => g * bw.scales[Math.floor(i / 12)]);
+  assertClose(layer.weight.gradData!, want, { rtol: 1e-6 }, what);
+}
+
+test('the latent weights receive the straight-through gradient times the scale', () => {
+  checkStraightThrough({ weightQuantizer: 'bihalf' }, 'bihalf, fixed scale');
+  checkStraightThrough({ weightQuantizer: 'sign', scaling: 'none' }, 'sign, no scale');
+  checkStraightThrough({ weightQuantizer: { name: 'halfmask', pruneRate: 0.5 }, scaleFan: true }, 'halfmask, scaled fan');
+  checkStraightThrough({ weightQuantizer: { name: 'bihalf', group: 'layer' }, scaling: 'xnor' }, 'bihalf per layer, xnor scale');
+  const layer = new BinaryLinear(12, 5);
+  assertClose(layer.binaryWeight().scales, new Array(5).fill(Math.SQRT2 / Math.sqrt(12)), { rtol: 1e-7 }, 'fixed scale = sqrt(2)/sqrt(fan_in)');
+  const hm = new BinaryLinear(20, 2, { weightQuantizer: { name: 'halfmask', pruneRate: 0.5 }, scaleFan: true });
+  assertClose(hm.binaryWeight().scales, [Math.SQRT2 / Math.sqrt(10), Math.SQRT2 / Math.sqrt(10)], { rtol: 1e-7 }, 'scale_fan uses the unpruned fan-in');
+});
+
+test('IR-Net: balanced codes, power-of-two scales, exact gradient through the standardisation', () => {
+  const rng = new Rng(6);
+  const n = 30, filters = 3;
+  const latent = randn(rng, filters * n, 0.3, 0.2);
+  const q = new IrNetQuantizer();
+  const codes = new Int8Array(latent.length), scales = new Float32Array(filters);
+  q.encode(latent, filters, n, codes);
+  q.ownScales!(latent, filters, n, scales);
+  for (const s of scales) assert.equal(Math.log2(s), Math.round(Math.log2(s)), `scale ${s} is a power of two`);
+  const mean0 = latent.subarray(0, n).reduce((a, b) => a + b, 0) / n;
+  for (let i = 0; i < n; i++) assert.equal(codes[i], latent[i] < mean0 ? -1 : 1);
+  // The backward is the exact derivative of sum(g * standardise(w)); check it numerically.
+  const g = randn(rng, latent.length);
+  const grad = new Float32Array(latent.length);
+  q.backward!(latent, filters, n, g, grad);
+  const f = (w: Float32Array) => {
+    let s = 0;
+    for (let fl = 0; fl < filters; fl++) {
+      const part = Array.from(w.subarray(fl * n, (fl + 1) * n));
+      const m = part.reduce((a, b) => a + b, 0) / n;
+      const sd = Math.sqrt(part.reduce((a, b) => a + (b - m) ** 2, 0) / (n - 1));
+      part.forEach((v, i) => (s += g[fl * n + i] * (v - m) / sd));
+    }
+    return s;
+  };
+  checkGradient({ f, x: latent, grad, rng, h: 1e-3, what: 'IR-Net standardisation' });
+});
+
+test('ste_sign passes the gradient only where |x| < 1; approx_sign uses 2 - 2|x|', () => {
+  const xs = Float32Array.from([-2, -1, -0.999, -0.5, 0, 0.5, 0.999, 1, 1.5]);
+  for (const [name, want] of [
+    ['ste_sign', xs.map((v) => (Math.abs(v) < 1 ? 1 : 0))],
+    ['approx_sign', xs.map((v) => (Math.abs(v) < 1 ? 2 - 2 * Math.abs(v) : 0))],
+  ] as const) {
+    const x = new Tensor(xs.slice(), [xs.length], { requiresGrad: true });
+    const y = activationQuantizer(name).apply(x);
+    assertExact(y.data, xs.map((v) => (v < 0 ? -1 : 1)), `${name} forward`);
+    sum(y).backward();
+    assertClose(x.gradData!, want, { atol: 1e-6 }, `${name} gradient`);
+    for (const i of [0, 1, 7, 8]) assert.equal(x.gradData![i], 0, `${name}: exactly zero at |x| = ${Math.abs(xs[i])}`);
+  }
+  assert.equal(activationQuantizer(null).apply(new Tensor(xs, [9])).data, xs, 'identity');
+  assert.equal(binarySign(new Tensor(xs, [9]), 0).data[4], 1, 'sign(0) = +1');
+});
+
+test('in eval mode the binary weight is computed once and cached until the latent weights change', () => {
+  manualSeed(7);
+  const layer = new BinaryConv2d(3, 4, 3, { padding: 1 });
+  const x = new Tensor(randn(new Rng(8), 2 * 3 * 5 * 5), [2, 3, 5, 5]);
+  layer.eval();
+  const before = layer._binary.encodeCount;
+  noGrad(() => { layer.forward(x); layer.forward(x); layer.forward(x); });
+  assert.equal(layer._binary.encodeCount, before + 1, 'three eval forwards, one encode');
+  layer.train();
+  const opt = new SGD(layer.parameters(), { lr: 0.1 });
+  tidy(() => sum(layer.forward(x)).backward());
+  opt.step();
+  noGrad(() => layer.forward(x));
+  assert.equal(layer._binary.encodeCount, before + 2, 'an optimizer step invalidates the cache');
+  layer.loadStateDict(layer.stateDict());
+  noGrad(() => layer.forward(x));
+  assert.equal(layer._binary.encodeCount, before + 3, 'loading a state dict invalidates the cache');
+});
+
+test('quantizer configs round-trip; bad names and options are clear errors', () => {
+  for (const cfg of [{ name: 'sign' }, { name: 'bihalf', ratio: 0.3, group: 'layer' }, { name: 'halfmask', pruneRate: 0.7, group: 'filter' }, { name: 'irnet' }]) {
+    assert.deepEqual(weightQuantizer(JSON.parse(JSON.stringify(weightQuantizer(cfg).config()))).config(), weightQuantizer(cfg).config());
+  }
+  assert.deepEqual(weightQuantizer('bihalf').config(), { name: 'bihalf', ratio: 0.5, group: 'filter' });
+  assert.throws(() => weightQuantizer('nope'), (e: unknown) => e instanceof UserError && /unknown weight quantizer "nope"/.test(e.message));
+  assert.throws(() => weightQuantizer({ name: 'bihalf', ratio: 1.5 }), UserError);
+  assert.throws(() => weightQuantizer({ name: 'bihalf', group: 'row' }), UserError);
+  assert.throws(() => activationQuantizer('sigmoid'), UserError);
+  assert.throws(() => new BinaryLinear(2, 2, { scaling: 'bogus' as 'none' }), UserError);
+});
+
+test('bit statistics: ratios, entropy, per-filter detail', () => {
+  manualSeed(9);
+  const net = new Sequential(new BinaryConv2d(3, 8, 3), new ReLU(), new Flatten(),
+    new BinaryLinear(8 * 4 * 4, 10, { weightQuantizer: { name: 'halfmask', pruneRate: 0.5 } }),
+    new BinaryLinear(10, 3, { weightQuantizer: 'sign' }));
+  const [conv, hm, sg] = bitStats(net, { perGroup: true });
+  assert.equal(conv.name, '0');
+  assert.equal(conv.groups, 8);
+  assert.equal(conv.groupSize, 27);
+  assert.equal(conv.plusFraction, 14 / 27, 'odd n = 27: 13 minus ones, 14 plus ones');
+  assert.ok(conv.perGroup!.every((g) => g.minus === 13 && g.plus === 14));
+  assert.equal(hm.quantizer, 'halfmask');
+  assert.equal(hm.zeroFraction, 0.5);
+  assert.equal(hm.entropyBits, 1.5, 'a quarter -1, half 0, a quarter +1');
+  assert.equal(sg.quantizer, 'sign');
+  assert.equal(sg.flipsUp + sg.flipsDown, 0, 'no snapshot yet: no flips');
+});
+
+test('during training, every bihalf group flips as many -1 -> +1 as +1 -> -1 at every step', () => {
+  manualSeed(10);
+  const net = new Sequential(
+    new BinaryConv2d(1, 8, 3, { padding: 1, stride: 2 }), new ReLU(), new Flatten(),
+    new BinaryLinear(8 * 4 * 4, 16), new ReLU(), new BinaryLinear(16, 4, { weightQuantizer: { name: 'bihalf', group: 'layer' } }),
+  );
+  const opt = new SGD(net.parameters(), { lr: 0.05, momentum: 0.9 });
+  const rng = new Rng(11);
+  const x = new Tensor(randn(rng, 32 * 64), [32, 1, 8, 8]);
+  const y = Int32Array.from({ length: 32 }, () => rng.int(4));
+  snapshotBits(net);
+  let totalFlips = 0;
+  for (let step = 0; step < 300; step++) {
+    tidy(() => { opt.zeroGrad(); crossEntropy(net.forward(x), y).backward(); });
+    opt.step();
+    for (const layer of bitStats(net, { perGroup: true, snapshot: true })) {
+      layer.perGroup!.forEach((g, i) => {
+        if (g.flipsUp !== g.flipsDown) assert.fail(`step ${step}, layer ${layer.name}, group ${i}: ${g.flipsUp} up vs ${g.flipsDown} down`);
+      });
+      totalFlips += layer.flipsUp + layer.flipsDown;
+    }
+  }
+  assert.ok(totalFlips > 100, `the property was exercised: ${totalFlips} flips`);
+});
