@@ -17,6 +17,8 @@ const jobs: [string, string[]][] = [
   [python, [path.join(repo, 'bench', 'pytorch', 'conv2_float.py')]],
   [process.execPath, [path.join(here, 'conv-layers.js')]],
   [python, [path.join(repo, 'bench', 'pytorch', 'conv_layers.py')]],
+  [process.execPath, [path.join(here, 'quant.js')]],
+  [python, [path.join(repo, 'bench', 'pytorch', 'quant.py')]],
 ];
 
 const lines: BenchLine[] = [];
@@ -34,12 +36,14 @@ for (const [cmd, args] of jobs) {
   }
 }
 
-// equalbits / pytorch for every bench measured by both (higher is better, except MB).
+// equalbits / pytorch for every bench measured by both, as "how many times better":
+// throughput ratios for rates, inverse ratios for costs (MB, ms).
 for (const ours of lines.filter((l) => l.engine === 'equalbits')) {
   const peer = lines.find((l) => l.engine === 'pytorch' && l.bench === ours.bench);
   if (!peer) continue;
-  const ratio = ours.unit === 'MB' ? peer.value / ours.value : ours.value / peer.value;
-  process.stdout.write(JSON.stringify({ bench: `ratio/${ours.bench}`, engine: 'equalbits/pytorch', value: +ratio.toFixed(3),
-    unit: ours.unit === 'MB' ? 'x less memory' : 'x', runs: ours.runs }) + '\n');
+  const cost = ours.unit === 'MB' || ours.unit === 'ms';
+  const ratio = cost ? peer.value / ours.value : ours.value / peer.value;
+  const unit = ours.unit === 'MB' ? 'x less memory' : ours.unit === 'ms' ? 'x faster' : 'x';
+  process.stdout.write(JSON.stringify({ bench: `ratio/${ours.bench}`, engine: 'equalbits/pytorch', value: +ratio.toFixed(3), unit, runs: ours.runs }) + '\n');
 }
 process.exit(failed ? 1 : 0);

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "kernels.h"
+#include "quant.h"
 
 namespace {
 
@@ -36,6 +37,13 @@ int32_t* I32(const Napi::CallbackInfo& info, size_t i) {
 
 double Num(const Napi::CallbackInfo& info, size_t i) { return info[i].ToNumber().DoubleValue(); }
 int Int(const Napi::CallbackInfo& info, size_t i) { return info[i].ToNumber().Int32Value(); }
+int8_t* I8(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int8_array)
+    throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be an Int8Array");
+  return v.As<Napi::Int8Array>().Data();
+}
+
 int64_t Len(const Napi::CallbackInfo& info, size_t i) { return info[i].ToNumber().Int64Value(); }
 bool Bool(const Napi::CallbackInfo& info, size_t i) { return info[i].ToBoolean().Value(); }
 
@@ -297,6 +305,52 @@ void AdamStep(const Napi::CallbackInfo& info) {
   eb::adam_step(len, param, grad, m, v, lr, b1, b2, eps, wd, decoupled, step);
 }
 
+void RankCodes(const Napi::CallbackInfo& info) {
+  const int groups = Int(info, 0), size = Int(info, 1);
+  const float* latent = F32(info, 2);
+  const int low = Int(info, 3), high = Int(info, 4);
+  int8_t* codes = I8(info, 5);
+  Guard g(g_lock);
+  eb::rank_codes(groups, size, latent, low, high, codes);
+}
+void SignCodes(const Napi::CallbackInfo& info) {
+  const int64_t len = Len(info, 0);
+  const float* latent = F32(info, 1);
+  int8_t* codes = I8(info, 2);
+  Guard g(g_lock);
+  eb::sign_codes(len, latent, codes);
+}
+void CodesToWeights(const Napi::CallbackInfo& info) {
+  const int groups = Int(info, 0), size = Int(info, 1);
+  const int8_t* codes = I8(info, 2);
+  const float* scales = F32(info, 3);
+  float* out = F32(info, 4);
+  Guard g(g_lock);
+  eb::codes_to_weights(groups, size, codes, scales, out);
+}
+void ChannelScale(const Napi::CallbackInfo& info) {
+  const int n = Int(info, 0), c = Int(info, 1), hw = Int(info, 2);
+  const float *x = F32(info, 3), *scales = F32(info, 4);
+  float* y = F32(info, 5);
+  Guard g(g_lock);
+  eb::channel_scale(n, c, hw, x, scales, y);
+}
+void SignForward(const Napi::CallbackInfo& info) {
+  const int64_t len = Len(info, 0);
+  const float* x = F32(info, 1);
+  float* y = F32(info, 2);
+  Guard g(g_lock);
+  eb::sign_forward(len, x, y);
+}
+void SignBackward(const Napi::CallbackInfo& info) {
+  const int64_t len = Len(info, 0);
+  const float *x = F32(info, 1), *dy = F32(info, 2);
+  const int mode = Int(info, 3);
+  float* dx = F32(info, 4);
+  Guard g(g_lock);
+  eb::sign_backward(len, x, dy, mode, dx);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   eb::blas_init();
   struct Entry {
@@ -337,6 +391,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"softmaxCrossEntropy", SoftmaxCrossEntropy},
       EB_VOID("sgdStep", SgdStep),
       EB_VOID("adamStep", AdamStep),
+      EB_VOID("rankCodes", RankCodes),
+      EB_VOID("signCodes", SignCodes),
+      EB_VOID("codesToWeights", CodesToWeights),
+      EB_VOID("channelScale", ChannelScale),
+      EB_VOID("signForward", SignForward),
+      EB_VOID("signBackward", SignBackward),
   };
 #undef EB_VOID
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));

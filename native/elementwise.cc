@@ -61,12 +61,18 @@ void axpy(int64_t len, double alpha, const float* x, float* y) {
 }
 
 void bias_add(int n, int c, int hw, const float* bias, float* y) {
+  if (hw == 1) {
+    // [n, c]: rows of c, vectorised across channels.
+    parallel_for(n, std::max<int64_t>(1, kGrain / std::max(c, 1)), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; r++) {
+        float* p = y + r * c;
+        for (int j = 0; j < c; j++) p[j] += bias[j];
+      }
+    });
+    return;
+  }
   const int64_t rows = static_cast<int64_t>(n) * c;
-  parallel_for(rows, std::max<int64_t>(1, kGrain / std::max(hw, 1)), [&](int64_t r0, int64_t r1) {
-    if (hw == 1) {
-      for (int64_t r = r0; r < r1; r++) y[r] += bias[r % c];
-      return;
-    }
+  parallel_for(rows, std::max<int64_t>(1, kGrain / hw), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
       float* p = y + r * hw;
       const float b = bias[r % c];
@@ -108,7 +114,11 @@ void relu(int64_t len, const float* x, float* y) {
 
 void relu_backward(int64_t len, const float* x, const float* dy, float* dx) {
   chunks(len, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; i++) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+    // Load dy unconditionally: a conditional load keeps GCC from vectorising.
+    for (int64_t i = i0; i < i1; i++) {
+      const float g = dy[i];
+      dx[i] = x[i] > 0.0f ? g : 0.0f;
+    }
   });
 }
 
@@ -149,11 +159,13 @@ void prelu_backward(int n, int c, int hw, const float* x, const float* alpha, co
         const float* p = x + o;
         const float* g = dy + o;
         float* d = dx + o;
+        // Read x and dy before writing dx: dx may alias either.
 #pragma omp simd reduction(+ : s)
         for (int k = 0; k < hw; k++) {
-          const bool pos = p[k] > 0.0f;
-          d[k] = pos ? g[k] : a * g[k];
-          s += pos ? 0.0 : static_cast<double>(g[k]) * p[k];
+          const float v = p[k], gk = g[k];
+          const bool pos = v > 0.0f;
+          s += pos ? 0.0 : static_cast<double>(gk) * v;
+          d[k] = pos ? gk : a * gk;
         }
       }
       dalpha[ch] = static_cast<float>(s);
@@ -177,7 +189,8 @@ void hardtanh_backward(int64_t len, const float* x, double lo, double hi, const 
   chunks(len, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; i++) {
       const double v = x[i];
-      dx[i] = (lo < v && v < hi) ? dy[i] : 0.0f;
+      const float g = dy[i];
+      dx[i] = ((lo < v) & (v < hi)) ? g : 0.0f;  // '&': no branch, so it vectorises
     }
   });
 }

@@ -38,6 +38,27 @@ void sgemm(bool transA, bool transB, int m, int n, int k, float alpha, const flo
                  std::max(ldc, 1));
     return;
   }
+  // A small C with a long inner dimension (e.g. a weight gradient summed
+  // over a big batch): split K, each thread summing into its own copy of C,
+  // then add the copies in thread order.
+  if (static_cast<int64_t>(m) * n <= 16384 && k >= 4 * std::max(m, n)) {
+    reserve_scratch(kScratchPartial, nth, static_cast<size_t>(m) * n);
+    parallel(nth, [&](int tid, int nt) {
+      int64_t k0, k1;
+      split_range(k, tid, nt, k0, k1);
+      const float* ap = transA ? a + k0 * lda : a + k0;
+      const float* bp = transB ? b + k0 : b + k0 * ldb;
+      const int kk = static_cast<int>(k1 - k0);
+      if (tid == 0) sgemm_serial(transA, transB, m, n, kk, alpha, ap, lda, bp, ldb, beta, c, ldc);
+      else sgemm_serial(transA, transB, m, n, kk, alpha, ap, lda, bp, ldb, 0.0f, scratch(kScratchPartial, tid), n);
+    });
+    const int64_t mn = static_cast<int64_t>(m) * n;
+    for (int t = 1; t < nth; t++) {
+      const float* p = scratch(kScratchPartial, t);
+      for (int64_t i = 0; i < mn; i++) c[i] += p[i];
+    }
+    return;
+  }
   // Split C along its longer side, in blocks that keep rows/columns aligned
   // to 16 floats (one cache line), so the threads never share a line of C.
   const bool by_cols = n >= m;

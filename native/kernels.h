@@ -28,11 +28,17 @@ int threads_for(int64_t work, int64_t grain);
 void parallel_for(int64_t total, int64_t grain,
                   const std::function<void(int64_t, int64_t)>& f);
 
+// Runs f(tid, task) for every task in [0, ntasks) on up to nthreads threads,
+// handing tasks out one at a time: a thread slowed down by another process
+// on a shared machine then simply does fewer tasks. Results must not depend
+// on which thread ran a task.
+void parallel_dynamic(int nthreads, int64_t ntasks, const std::function<void(int, int64_t)>& f);
+
 // Per-thread scratch buffers, 64-byte aligned, grown on demand and never
 // shrunk. Must be called on the main thread (before `parallel`); returns the
 // buffer of thread `tid` in slot `slot`, with room for at least n floats for
 // every thread 0..nthreads-1.
-enum ScratchSlot { kScratchCol = 0, kScratchPad = 1, kScratchPartial = 2, kScratchSlots = 3 };
+enum ScratchSlot { kScratchCol, kScratchPad, kScratchPartial, kScratchWeights, kScratchSlots };
 float* reserve_scratch(int slot, int nthreads, size_t n);
 float* scratch(int slot, int tid);
 

@@ -6,6 +6,10 @@
 #include <cstring>
 #include <limits>
 
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
 #include "kernels.h"
 
 namespace eb {
@@ -45,16 +49,53 @@ void maxpool2d_forward(const PoolGeom& g, const float* x, float* y, int32_t* arg
           const float* r0 = xp + static_cast<int64_t>(2 * oy) * g.w;
           const float* r1 = r0 + g.w;
           const int base = 2 * oy * g.w;
-          for (int ox = 0; ox < ow; ox++) {
-            // Row-major window order with strict '>' so the first max wins.
+          int ox = 0;
+#ifdef __AVX2__
+          // 8 outputs at a time: the compiler does not vectorise the stride-2
+          // deinterleave on its own, and the scalar loop mispredicts.
+          const __m256i lane2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+          for (; ox + 8 <= ow; ox += 8) {
+            auto even_odd = [](const float* r, __m256& ev, __m256& od) {
+              const __m256 v0 = _mm256_loadu_ps(r), v1 = _mm256_loadu_ps(r + 8);
+              ev = _mm256_castpd_ps(_mm256_permute4x64_pd(
+                  _mm256_castps_pd(_mm256_shuffle_ps(v0, v1, _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)));
+              od = _mm256_castpd_ps(_mm256_permute4x64_pd(
+                  _mm256_castps_pd(_mm256_shuffle_ps(v0, v1, _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)));
+            };
+            __m256 a, b, c, d;
+            even_odd(r0 + 2 * ox, a, b);
+            even_odd(r1 + 2 * ox, c, d);
+            const __m256i ia = _mm256_add_epi32(_mm256_set1_epi32(base + 2 * ox), lane2);
+            const __m256i ib = _mm256_add_epi32(ia, _mm256_set1_epi32(1));
+            const __m256i ic = _mm256_add_epi32(ia, _mm256_set1_epi32(g.w));
+            const __m256i id = _mm256_add_epi32(ic, _mm256_set1_epi32(1));
+            __m256 mk = _mm256_cmp_ps(b, a, _CMP_GT_OQ);
+            __m256 best = _mm256_blendv_ps(a, b, mk);
+            __m256 idx = _mm256_blendv_ps(_mm256_castsi256_ps(ia), _mm256_castsi256_ps(ib), mk);
+            mk = _mm256_cmp_ps(c, best, _CMP_GT_OQ);
+            best = _mm256_blendv_ps(best, c, mk);
+            idx = _mm256_blendv_ps(idx, _mm256_castsi256_ps(ic), mk);
+            mk = _mm256_cmp_ps(d, best, _CMP_GT_OQ);
+            best = _mm256_blendv_ps(best, d, mk);
+            idx = _mm256_blendv_ps(idx, _mm256_castsi256_ps(id), mk);
+            _mm256_storeu_ps(yp + oy * ow + ox, best);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(ap + oy * ow + ox), _mm256_castps_si256(idx));
+          }
+#endif
+          for (; ox < ow; ox++) {
+            // Row-major window order with strict '>' so the first max wins;
+            // selects instead of branches (random data mispredicts).
             const float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
-            float best = a;
-            int idx = base + 2 * ox;
-            if (b > best) { best = b; idx = base + 2 * ox + 1; }
-            if (c > best) { best = c; idx = base + g.w + 2 * ox; }
-            if (d > best) { best = d; idx = base + g.w + 2 * ox + 1; }
-            yp[oy * ow + ox] = best;
-            ap[oy * ow + ox] = idx;
+            const int i0 = base + 2 * ox;
+            const bool ab = b > a;
+            const float m1 = ab ? b : a;
+            const int j1 = ab ? i0 + 1 : i0;
+            const bool cd = c > m1;
+            const float m2 = cd ? c : m1;
+            const int j2 = cd ? i0 + g.w : j1;
+            const bool dd = d > m2;
+            yp[oy * ow + ox] = dd ? d : m2;
+            ap[oy * ow + ox] = dd ? i0 + g.w + 1 : j2;
           }
         }
         continue;
@@ -85,9 +126,37 @@ void maxpool2d_forward(const PoolGeom& g, const float* x, float* y, int32_t* arg
 }
 
 void maxpool2d_backward(const PoolGeom& g, const float* dy, const int32_t* argmax, float* dx) {
+  const int oh = g.oh(), ow = g.ow();
   const int64_t in_plane = static_cast<int64_t>(g.h) * g.w;
-  const int64_t out_plane = static_cast<int64_t>(g.oh()) * g.ow();
+  const int64_t out_plane = static_cast<int64_t>(oh) * ow;
+  const bool k2s2 = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0;
   over_planes(g, [&](int64_t p0, int64_t p1) {
+    if (k2s2) {
+      // Disjoint 2x2 windows: every dx element is written exactly once (the
+      // window's gradient or 0), so no separate zeroing pass. Relies on
+      // argmax lying inside its window, as maxpool2d_forward produces.
+      for (int64_t p = p0; p < p1; p++) {
+        float* dp = dx + p * in_plane;
+        const float* gp = dy + p * out_plane;
+        const int32_t* ap = argmax + p * out_plane;
+        for (int oy = 0; oy < oh; oy++) {
+          float* d0 = dp + static_cast<int64_t>(2 * oy) * g.w;
+          float* d1 = d0 + g.w;
+          const int base = 2 * oy * g.w;
+          for (int ox = 0; ox < ow; ox++) {
+            const int a = ap[oy * ow + ox] - (base + 2 * ox);
+            const float v = gp[oy * ow + ox];
+            d0[2 * ox] = a == 0 ? v : 0.0f;
+            d0[2 * ox + 1] = a == 1 ? v : 0.0f;
+            d1[2 * ox] = a == g.w ? v : 0.0f;
+            d1[2 * ox + 1] = a == g.w + 1 ? v : 0.0f;
+          }
+          for (int j = 2 * ow; j < g.w; j++) d0[j] = d1[j] = 0.0f;  // odd width: last column
+        }
+        if (2 * oh < g.h) std::memset(dp + static_cast<int64_t>(2 * oh) * g.w, 0, sizeof(float) * g.w);
+      }
+      return;
+    }
     std::memset(dx + p0 * in_plane, 0, sizeof(float) * (p1 - p0) * in_plane);
     for (int64_t p = p0; p < p1; p++) {
       float* dp = dx + p * in_plane;

@@ -189,6 +189,18 @@ void parallel_for(int64_t total, int64_t grain, const std::function<void(int64_t
   });
 }
 
+void parallel_dynamic(int nthreads, int64_t ntasks, const std::function<void(int, int64_t)>& f) {
+  nthreads = static_cast<int>(std::min<int64_t>(nthreads, ntasks));
+  if (nthreads <= 1) {
+    for (int64_t t = 0; t < ntasks; t++) f(0, t);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  pool().run(nthreads, [&](int tid, int) {
+    for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < ntasks;) f(tid, t);
+  });
+}
+
 float* reserve_scratch(int slot, int nthreads, size_t n) {
   auto& bufs = g_scratch[slot];
   if (static_cast<int>(bufs.size()) < nthreads) bufs.resize(nthreads);

@@ -32,7 +32,7 @@ fi
 addon=build/Release/equalbits.node
 if [[ ! -f $addon ]] || [[ -n "$(find native binding.gyp -newer "$addon" -print -quit)" ]]; then
   echo "setup: building the native addon"
-  npx --no-install node-gyp rebuild >/dev/null
+  npm run --silent build:native >/dev/null
 fi
 
 echo "setup: compiling TypeScript"

@@ -1,0 +1,16 @@
+// Quantizer kernels (quant.cc); semantics as in src/native/api.ts.
+#pragma once
+#include <cstdint>
+
+namespace eb {
+
+// Rank codes per group: ranks [0, low) -> -1, [low, high) -> 0, the rest +1,
+// ordering by IEEE-754 total order with ties to the lower index. O(n) per group.
+void rank_codes(int groups, int group_size, const float* latent, int low, int high, int8_t* codes);
+void sign_codes(int64_t len, const float* latent, int8_t* codes);
+void codes_to_weights(int groups, int group_size, const int8_t* codes, const float* scales, float* out);
+void channel_scale(int n, int c, int hw, const float* x, const float* scales, float* y);
+void sign_forward(int64_t len, const float* x, float* y);
+void sign_backward(int64_t len, const float* x, const float* dy, int mode, float* dx);
+
+}  // namespace eb
