@@ -117,6 +117,34 @@ test('native and reference quantizers give identical codes on random tensors', (
   }
 });
 
+test('native = reference for sign activations, code scaling and per-channel scaling', () => {
+  assert.ok(native, nativeLoadError());
+  const rng = new Rng(12);
+  for (const len of [1, 7, 1000, 200003]) {
+    const x = randn(rng, len, 1.2);
+    x[0] = 0; if (len > 3) { x[1] = -0; x[2] = 1; x[3] = -1; }
+    const dy = randn(rng, len);
+    const [ya, yb] = [new Float32Array(len), new Float32Array(len)];
+    native!.signForward(len, x, ya); referenceKernels.signForward(len, x, yb);
+    assertExact(ya, yb, `signForward ${len}`);
+    for (const mode of [0, 1]) {
+      native!.signBackward(len, x, dy, mode, ya); referenceKernels.signBackward(len, x, dy, mode, yb);
+      assertClose(ya, yb, { rtol: 1e-6 }, `signBackward mode ${mode} ${len}`);
+    }
+  }
+  for (const [groups, n] of [[1, 5], [64, 576], [300, 1000]]) {
+    const codes = Int8Array.from({ length: groups * n }, () => rng.int(3) - 1);
+    const scales = randn(rng, groups);
+    const [a, b] = [new Float32Array(groups * n), new Float32Array(groups * n)];
+    native!.codesToWeights(groups, n, codes, scales, a); referenceKernels.codesToWeights(groups, n, codes, scales, b);
+    assertExact(a, b, `codesToWeights ${groups}x${n}`);
+    const x = randn(rng, 2 * groups * n);
+    const [c, d] = [new Float32Array(x.length), new Float32Array(x.length)];
+    native!.channelScale(2, groups, n, x, scales, c); referenceKernels.channelScale(2, groups, n, x, scales, d);
+    assertExact(c, d, `channelScale 2x${groups}x${n}`);
+  }
+});
+
 test('sign: sign(0) = +1, and the codes are plain signs', () => {
   const codes = new Int8Array(5);
   new SignQuantizer().encode(Float32Array.from([-1, -0, 0, 2, -1e-30]), 1, 5, codes);
