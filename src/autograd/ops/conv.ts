@@ -1,5 +1,6 @@
 // 2-D convolution (dilation 1, groups 1); the kernels do im2col + sgemm.
 import { Tensor, accumulateGrad, record } from '../tensor.js';
+import { floatPool } from '../pool.js';
 import { kernels, outSize, type ConvGeometry } from '../../native/index.js';
 import { ShapeError } from '../../util/errors.js';
 import { expectRank, expectShape, pair, type Pair } from './common.js';
@@ -19,9 +20,14 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   kernels.conv2dForward(g, x.data, w.data, b ? b.data : null, y.data);
   record(y, [x, w, b], (gy) => {
     accumulateGrad(x, (dx) => kernels.conv2dBackwardData(g, gy, w.data, dx));
-    accumulateGrad(w, (dw) => kernels.conv2dBackwardWeight(g, x.data, gy, dw, null));
-    // A separate bias pass keeps the accumulate logic simple; it reads gy once more, small next to the conv.
-    if (b) accumulateGrad(b, (db) => kernels.biasGrad(n, cout, y.shape[2] * y.shape[3], gy, db));
+    if (w.requiresGrad) {
+      // The kernel gets the bias gradient almost for free inside the weight GEMM.
+      const db = b?.requiresGrad ? floatPool.acquire(cout) : null;
+      accumulateGrad(w, (dw) => kernels.conv2dBackwardWeight(g, x.data, gy, dw, db));
+      if (db) { accumulateGrad(b!, (dst) => dst.set(db)); floatPool.release(db); }
+    } else if (b) {
+      accumulateGrad(b, (db) => kernels.biasGrad(n, cout, y.shape[2] * y.shape[3], gy, db));
+    }
   });
   return y;
 }
