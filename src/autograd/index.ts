@@ -5,7 +5,7 @@ export { linear, matmul } from './ops/linear.js';
 export { conv2d, type Conv2dOptions } from './ops/conv.js';
 export { batchNorm, type BatchNormOptions } from './ops/norm.js';
 export { maxPool2d, avgPool2d, globalAvgPool, type PoolOptions } from './ops/pool.js';
-export { relu, prelu, hardtanh } from './ops/activation.js';
+export { relu, prelu, hardtanh, sigmoid } from './ops/activation.js';
 export { add, mul, scale, sum, mean } from './ops/elementwise.js';
 export { crossEntropy } from './ops/loss.js';
 export { dropout } from './ops/dropout.js';

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
+import { registerModels } from './commands/models.js';
 import { runMain } from './main.js';
 import { UserError } from '../util/errors.js';
 
@@ -14,6 +15,7 @@ const program = new Command('ebnn')
   .showHelpAfterError(false);
 registerTrain(program);
 registerEval(program);
+registerModels(program);
 
 runMain(async () => {
   try {

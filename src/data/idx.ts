@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { DataError } from '../util/errors.js';
+import { type ImageDataset, sharedBytes, sharedInt32 } from './dataset.js';
 
 export interface IdxArray { dims: number[]; data: Uint8Array }
 
@@ -52,22 +53,54 @@ function findFile(dir: string, name: string): string {
     const p = path.join(dir, candidate);
     if (fs.existsSync(p)) return p;
   }
-  throw new DataError(`${name}(.gz) not found in ${dir}`);
+  throw new DataError(`${path.join(dir, name)}(.gz) not found`);
 }
 
-/** Reads an MNIST-layout split ("train" or "t10k") from a folder of IDX files. */
-export function readMnistSplit(dir: string, split: 'train' | 't10k'): ImageSet {
-  const img = readIdx(findFile(dir, `${split}-images-idx3-ubyte`));
-  const lab = readIdx(findFile(dir, `${split}-labels-idx1-ubyte`));
-  if (img.dims.length !== 3) throw new DataError(`${split} images: expected 3 dimensions, got ${img.dims.length}`);
-  if (lab.dims.length !== 1 || lab.dims[0] !== img.dims[0]) throw new DataError(`${split}: ${lab.dims[0]} labels for ${img.dims[0]} images`);
+function readIdxNamed(file: string): IdxArray {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new DataError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseIdx(bytes, file);
+}
+
+export interface IdxDatasetOptions { name?: string; classes?: number; classNames?: string[] }
+
+/**
+ * Reads an MNIST-layout split from a folder of IDX files (raw or .gz):
+ * {train,t10k}-images-idx3-ubyte and {train,t10k}-labels-idx1-ubyte.
+ * Every error names the offending file.
+ */
+export function readIdxDataset(dir: string, split: 'train' | 'test' | 't10k', opts: IdxDatasetOptions = {}): ImageDataset {
+  const prefix = split === 'train' ? 'train' : 't10k';
+  const imgFile = findFile(dir, `${prefix}-images-idx3-ubyte`);
+  const labFile = findFile(dir, `${prefix}-labels-idx1-ubyte`);
+  const img = readIdxNamed(imgFile);
+  if (img.dims.length !== 3) throw new DataError(`${imgFile}: expected 3 dimensions [n, h, w], got [${img.dims.join(', ')}]`);
+  const lab = readIdxNamed(labFile);
+  if (lab.dims.length !== 1) throw new DataError(`${labFile}: expected 1 dimension [n], got [${lab.dims.join(', ')}]`);
   const [n, h, w] = img.dims;
-  const images = new Float32Array(n * h * w);
-  for (let i = 0; i < images.length; i++) images[i] = img.data[i] / 255;
-  const labels = Int32Array.from(lab.data);
-  const bad = labels.findIndex((l) => l > 9);
-  if (bad >= 0) throw new DataError(`${split} labels: label ${labels[bad]} at index ${bad} is not a digit class 0-9`);
-  return { images, labels, n, c: 1, h, w, classes: 10 };
+  if (lab.dims[0] !== n) throw new DataError(`${labFile}: ${lab.dims[0]} labels for the ${n} images of ${imgFile}`);
+  const classes = opts.classes ?? opts.classNames?.length ?? 10;
+  const labels = sharedInt32(n);
+  for (let i = 0; i < n; i++) {
+    const l = lab.data[i];
+    if (l >= classes) throw new DataError(`${labFile}: label ${l} at index ${i} is outside 0..${classes - 1}`);
+    labels[i] = l;
+  }
+  const pixels = sharedBytes(n * h * w);
+  pixels.set(img.data);
+  return { name: opts.name ?? `${path.basename(dir)}/${split}`, n, c: 1, h, w, classes, classNames: opts.classNames, pixels, labels };
+}
+
+/** Reads an MNIST-layout split ("train" or "t10k") from a folder of IDX files, as floats in [0, 1]. */
+export function readMnistSplit(dir: string, split: 'train' | 't10k'): ImageSet {
+  const ds = readIdxDataset(dir, split);
+  const images = new Float32Array(ds.pixels.length);
+  for (let i = 0; i < images.length; i++) images[i] = ds.pixels[i] / 255;
+  return { images, labels: ds.labels, n: ds.n, c: 1, h: ds.h, w: ds.w, classes: ds.classes };
 }
 
 /** Where Debian's dataset-fashion-mnist package puts the files. */

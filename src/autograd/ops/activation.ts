@@ -1,4 +1,4 @@
-// Activations: ReLU, PReLU (one slope per channel), hardtanh.
+// Activations: ReLU, PReLU (one slope per channel), hardtanh, sigmoid.
 import { Tensor, accumulateGrad, record } from '../tensor.js';
 import { floatPool } from '../pool.js';
 import { kernels } from '../../native/index.js';
@@ -33,5 +33,24 @@ export function hardtanh(x: Tensor, lo = -1, hi = 1): Tensor {
   const y = Tensor.empty(x.shape);
   kernels.hardtanh(x.numel, x.data, lo, hi, y.data);
   record(y, [x], (gy) => accumulateGrad(x, (dx) => kernels.hardtanhBackward(x.numel, x.data, lo, hi, gy, dx)));
+  return y;
+}
+
+/**
+ * Logistic sigmoid, in plain TypeScript: only the toy network uses it, on a
+ * handful of values. Written so that exp never overflows.
+ */
+export function sigmoid(x: Tensor): Tensor {
+  const y = Tensor.empty(x.shape);
+  const xd = x.data, yd = y.data;
+  for (let i = 0; i < xd.length; i++) {
+    const v = xd[i];
+    if (v >= 0) yd[i] = 1 / (1 + Math.exp(-v));
+    else { const e = Math.exp(v); yd[i] = e / (1 + e); }
+  }
+  // dy/dx = y (1 - y), from the saved output.
+  record(y, [x], (gy) => accumulateGrad(x, (dx) => {
+    for (let i = 0; i < dx.length; i++) dx[i] = gy[i] * yd[i] * (1 - yd[i]);
+  }));
   return y;
 }
