@@ -85,8 +85,12 @@ const server = http.createServer((req, res) => {
   }
   const rest = body.subarray(start);
   if (mode === 'cut-always' || (mode === 'cut-once' && entry.hits === 1)) {
-    // Send about half, then drop the connection.
-    res.write(rest.subarray(0, Math.floor(rest.length / 2)), () => res.socket?.destroy());
+    // Send about half, then close the connection (FIN after the data, so the
+    // client really receives that half before it sees the response end early).
+    res.write(rest.subarray(0, Math.floor(rest.length / 2)), () => {
+      res.socket?.end();
+      setTimeout(() => res.socket?.destroy(), 100).unref();
+    });
     return;
   }
   res.end(rest);

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
 import { registerModels } from './commands/models.js';
+import { registerDemo } from './commands/demo.js';
 import { runMain } from './main.js';
 import { UserError } from '../util/errors.js';
 
@@ -16,6 +17,7 @@ const program = new Command('ebnn')
 registerTrain(program);
 registerEval(program);
 registerModels(program);
+registerDemo(program);
 
 runMain(async () => {
   try {

@@ -197,22 +197,31 @@ async function fetchInto(url: string, part: string, file: string, opts: Download
     total = len === undefined ? null : Number(len);
   }
   const length = res.headers['content-length'] === undefined ? null : Number(res.headers['content-length']);
-  const fh = await fsp.open(part, offset > 0 ? 'a' : 'w');
+  // Chunks are written synchronously as they arrive: a stream that errors
+  // drops whatever it still buffers, and those bytes must not be lost from the .part.
+  const fd = fs.openSync(part, offset > 0 ? 'a' : 'w');
   let received = offset, body = 0;
   try {
-    try {
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        await fh.write(chunk);
-        received += chunk.length; body += chunk.length;
-        opts.onProgress?.({ file, received, total });
-      }
-    } catch (e) {
-      throw new TransientError(`${url}: connection lost after ${received} bytes (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+    await new Promise<void>((resolve, reject) => {
+      let ended = false;
+      res.on('data', (chunk: Buffer) => {
+        try {
+          for (let at = 0; at < chunk.length;) at += fs.writeSync(fd, chunk, at);
+          received += chunk.length; body += chunk.length;
+          opts.onProgress?.({ file, received, total });
+        } catch (e) {
+          res.destroy();
+          reject(e instanceof Error && 'code' in e ? new DataError(`cannot write ${part}: ${(e as NodeJS.ErrnoException).code}`) : e);
+        }
+      });
+      res.on('end', () => { ended = true; resolve(); });
+      res.on('error', (e) => reject(new TransientError(`${url}: connection lost after ${received} bytes (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
+      res.on('close', () => { if (!ended) reject(new TransientError(`${url}: connection closed after ${received} bytes`)); });
+    });
     if (length !== null && body !== length) throw new TransientError(`${url}: connection closed after ${received} bytes`);
-    await fh.sync();
+    fs.fsyncSync(fd);
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
 }
 

@@ -13,9 +13,10 @@
 // consumer asks for batch b + 1, slot b % K is handed back and batch b + K is
 // requested into it. workers: 0 runs the same code in the calling thread.
 //
-// Buffer contract: a batch's x and y are valid until the consumer asks for
-// the next batch (or ends the loop); after that the loader overwrites them.
-// Copy what must outlive that.
+// Buffer contract: a batch's x and y belong to the consumer until it asks for
+// the next batch (or ends the loop): it may read them and overwrite them in
+// place meanwhile. After that the loader reuses them for a later batch, so
+// copy what must outlive that.
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../util/errors.js';
 import { type ImageDataset, type Normalization, checkDataset, checkNormalization } from './dataset.js';
@@ -47,7 +48,7 @@ export interface BatchLoaderOptions {
   prefetch?: number;
 }
 
-/** x [size, c, h, w] and y [size]; valid until the next batch is requested. */
+/** x [size, c, h, w] and y [size]; the consumer's (to read or overwrite) until it requests the next batch. */
 export interface Batch { x: Float32Array; y: Int32Array; size: number }
 
 interface Slots { x: Float32Array[]; y: Int32Array[] }

@@ -1,3 +1,2 @@
 export { Optimizer, SGD, Adam, AdamW, type SGDOptions, type AdamOptions, type OptimizerState } from './optim.js';
 export { LRScheduler, cosine, multiStep, linearWarmup, constant, type Schedule } from './schedule.js';
-export { trainEpoch, evaluate, batches, countCorrect, type LabelledImages, type Batch, type StepInfo, type EpochResult } from './loop.js';

@@ -127,7 +127,7 @@ export async function evaluateModel(model: Module, loader: BatchLoader, ds: Imag
 export function loadersFor(c: TrainConfig, train: ImageDataset, test: ImageDataset): [BatchLoader, BatchLoader] {
   const d = datasetDefaults(c.dataset);
   // One constant per channel (synthetic data may have any channel count).
-  const perChannel = (v: number[]) => (v.length === train.c ? v : Array.from({ length: train.c }, (_, i) => v[i % v.length]));
+  const perChannel = (v: ArrayLike<number>) => Array.from({ length: train.c }, (_, i) => v[i % v.length]);
   const normalize = { mean: perChannel(d.normalize.mean), std: perChannel(d.normalize.std) };
   return [
     new BatchLoader(train, { batchSize: c.batchSize, shuffle: true, augment: c.augment ? d.augment : {}, normalize, seed: c.seed, dropLast: true, workers: c.workers }),
@@ -154,7 +154,7 @@ export function modelFromCheckpoint(ck: CheckpointState): Module {
  * true and the file exists. Throws NumericError on NaN/Inf (the last good
  * checkpoint stays on disk) and UserError on bad input.
  */
-export async function train(c: TrainConfig, hooks: TrainHooks = {}, opts: { resume?: boolean } = {}): Promise<TrainResult> {
+export async function train(c: TrainConfig, hooks: TrainHooks = {}, opts: { resume?: boolean; overwrite?: boolean } = {}): Promise<TrainResult> {
   kernels.setNumThreads(c.threads);
   fs.mkdirSync(c.out, { recursive: true });
   const ckFile = path.join(c.out, CHECKPOINT_FILE), metricsFile = path.join(c.out, METRICS_FILE);
@@ -162,7 +162,8 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}, opts: { resu
   if (opts.resume && !resumeState) throw new UserError(`--resume: no checkpoint at ${ckFile}`);
   if (resumeState && resumeState.config.model !== c.model) throw new UserError(`--resume: the checkpoint in ${c.out} is for model ${resumeState.config.model}, not ${c.model}`);
   if (!resumeState) {
-    if (fs.existsSync(ckFile)) throw new UserError(`${c.out} already holds a run; pass --resume to continue it or choose another --out`);
+    if (fs.existsSync(ckFile) && !opts.overwrite) throw new UserError(`${c.out} already holds a run; pass --resume to continue it, --overwrite to replace it, or choose another --out`);
+    fs.rmSync(ckFile, { force: true });
     fs.rmSync(metricsFile, { force: true });
   }
 

@@ -34,13 +34,14 @@ function summary(m: EpochMetrics): string {
   return `epoch ${m.epoch}: train loss ${m.train.loss.toFixed(4)} acc ${pct(m.train.top1)} | test loss ${m.test.loss.toFixed(4)} top-1 ${pct(m.test.top1)} top-5 ${pct(m.test.top5)} | ${m.imagesPerSecond.toFixed(0)} img/s, ${m.seconds.toFixed(1)} s${bits}`;
 }
 
-export interface TrainFlags extends Partial<TrainConfig> { recipe?: string; config?: string; resume?: boolean; quiet?: boolean; json?: boolean }
+export interface TrainFlags extends Partial<TrainConfig> { recipe?: string; config?: string; resume?: boolean; overwrite?: boolean; quiet?: boolean; json?: boolean }
 
 /** Runs a training from parsed flags; returns the final metrics (the demo prints them). */
 export async function runTrain(flags: TrainFlags): Promise<{ last: EpochMetrics | null; checkpoint: string; metrics: string; interrupted: boolean }> {
-  const { recipe: recipeName, config: configFile, resume, quiet, json, ...overrides } = flags;
+  const { recipe: recipeName, config: configFile, resume, overwrite, quiet, json, ...overrides } = flags;
   const c = resolveConfig(defaultConfig, recipeName ? recipe(recipeName) : {}, configFile ? readConfigFile(configFile) : {}, overrides);
-  const log = (line: string) => { if (!json) process.stderr.write(line + '\n'); };
+  // Status lines go to stderr in every mode; with --json, stdout carries only the JSON lines.
+  const log = (line: string) => process.stderr.write(line + '\n');
   let stopRequested = false;
   const onSigint = () => {
     if (stopRequested) { process.stderr.write('\nsecond Ctrl-C: exiting without saving\n'); process.exit(130); }
@@ -66,7 +67,7 @@ export async function runTrain(flags: TrainFlags): Promise<{ last: EpochMetrics 
         else log(summary(m));
       },
       shouldStop: () => stopRequested,
-    }, { resume });
+    }, { resume, overwrite });
     if (result.interrupted) log(`stopped: checkpoint saved to ${result.checkpoint}; continue with --resume --out ${c.out}`);
     else log(`done: checkpoint ${result.checkpoint}, metrics ${result.metrics}`);
     return result;
@@ -112,6 +113,7 @@ export function registerTrain(program: Command): void {
     .option('--workers <n>', 'data-loading worker threads (0 = main thread)', integer)
     .option('--out <dir>', 'output folder (checkpoint.ebck, metrics.jsonl, config.json)')
     .option('--resume', 'continue the run in --out from its checkpoint')
+    .option('--overwrite', 'replace a finished or stopped run in --out')
     .option('--quiet', 'no progress bar, one line per epoch')
     .option('--json', 'print one JSON object per epoch on stdout')
     .action(async (flags: TrainFlags) => { await runTrain(flags); });

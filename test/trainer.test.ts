@@ -1,0 +1,103 @@
+// The training run: resume gives bit-identical weights, Ctrl-C leaves a
+// loadable checkpoint, NaN stops the run without touching the last good
+// checkpoint, and the CLI answers bad input with one line and exit code 2.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { train, readCheckpoint, CHECKPOINT_FILE, METRICS_FILE } from '../src/train/trainer.js';
+import { resolveConfig, defaultConfig, type TrainConfig } from '../src/train/config.js';
+import { NumericError } from '../src/util/errors.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/ebnn.js', import.meta.url));
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ebnn-train-'));
+
+function config(out: string, extra: Partial<TrainConfig> = {}): TrainConfig {
+  return resolveConfig(defaultConfig, {
+    model: 'resnet20', dataset: 'synthetic', weights: 'bihalf', activations: 'ste_sign', trainLimit: 384, testLimit: 128,
+    epochs: 2, batchSize: 64, evalBatchSize: 128, lr: 0.1, seed: 3, out, workers: 1,
+  }, extra);
+}
+
+function weightsOf(out: string): Map<string, Float32Array> {
+  const ck = readCheckpoint(path.join(out, CHECKPOINT_FILE));
+  return new Map(Object.entries(ck.state).map(([k, v]) => [k, v.data]));
+}
+
+test('a run stopped mid-epoch and at an epoch boundary, then resumed, ends with bit-identical weights', async () => {
+  const a = tmp(), b = tmp();
+  await train(config(a));
+  // Stop after step 2 of epoch 1, resume, stop again at the end of epoch 1, resume to the end.
+  let steps = 0;
+  const first = await train(config(b), { shouldStop: () => ++steps === 2 });
+  assert.equal(first.interrupted, true);
+  const mid = readCheckpoint(path.join(b, CHECKPOINT_FILE));
+  assert.deepEqual([mid.epoch, mid.step], [0, 2]);
+  const second = await train(config(b), { onEpochEnd: () => {}, shouldStop: () => steps++ >= 2 + 4 }, { resume: true });
+  assert.equal(second.completedEpochs, 1);
+  await train(config(b), {}, { resume: true });
+  const wa = weightsOf(a), wb = weightsOf(b);
+  assert.deepEqual([...wa.keys()], [...wb.keys()]);
+  for (const [k, v] of wa) assert.ok(Buffer.from(v.buffer).equals(Buffer.from(wb.get(k)!.buffer)), `${k} differs after resume`);
+  const ma = fs.readFileSync(path.join(a, METRICS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const mb = fs.readFileSync(path.join(b, METRICS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(mb.length, 2);
+  assert.deepEqual(mb.map((m) => m.test), ma.map((m) => m.test), 'same test metrics');
+  assert.equal(ma[1].bits[0].plusFraction, 0.5);
+  for (const d of [a, b]) fs.rmSync(d, { recursive: true });
+});
+
+test('NaN in the loss stops training with a clear error and keeps the last good checkpoint', async () => {
+  const out = tmp();
+  await train(config(out, { epochs: 1 }));
+  const before = fs.readFileSync(path.join(out, CHECKPOINT_FILE));
+  await assert.rejects(train(config(out, { epochs: 3, lr: 1e30, weightDecay: 0 }), {}, { resume: true }),
+    (e: unknown) => e instanceof NumericError && /loss became (NaN|Infinity|-Infinity) at epoch 2/.test(e.message) && e.message.includes(CHECKPOINT_FILE));
+  assert.ok(fs.readFileSync(path.join(out, CHECKPOINT_FILE)).equals(before), 'checkpoint untouched');
+  assert.equal(readCheckpoint(path.join(out, CHECKPOINT_FILE)).epoch, 1);
+  fs.rmSync(out, { recursive: true });
+});
+
+test('Ctrl-C during `ebnn train` saves a loadable checkpoint and exits 0', async () => {
+  const out = tmp();
+  const child = spawn(process.execPath, [CLI, 'train', '--model', 'resnet20', '--dataset', 'synthetic', '--train-limit', '256', '--test-limit', '64',
+    '--batch-size', '32', '--epochs', '200', '--json', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  // Wait for the first epoch to finish, then interrupt during the second.
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /checkpoint saved/);
+  const ck = readCheckpoint(path.join(out, CHECKPOINT_FILE));
+  assert.ok(ck.epoch >= 1 && ck.epoch < 200, `checkpoint at epoch ${ck.epoch}`);
+  fs.rmSync(out, { recursive: true });
+});
+
+test('the CLI answers bad input with one line on stderr and exit code 2', () => {
+  const dir = tmp();
+  const cases: [string[], RegExp][] = [
+    [['train', '--epochs', 'abc'], /"abc" is not/],
+    [['train', '--dataset', 'imagenet', '--out', dir], /dataset/],
+    [['train', '--model', 'nope', '--dataset', 'synthetic', '--out', path.join(dir, 'm')], /unknown model/i],
+    [['train', '--dataset', 'cifar10', '--data-dir', path.join(dir, 'missing'), '--out', path.join(dir, 'c')], /missing/],
+    [['train', '--config', path.join(dir, 'none.json')], /none\.json/],
+    [['eval', path.join(dir, 'nope.ebck')], /nope\.ebck/],
+    [['frobnicate'], /unknown command/],
+  ];
+  fs.writeFileSync(path.join(dir, 'bad.ebck'), 'EBCK garbage');
+  cases.push([['eval', path.join(dir, 'bad.ebck')], /bad\.ebck/]);
+  for (const [args, pattern] of cases) {
+    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}, stderr ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `${args.join(' ')}: one line, got ${r.stderr}`);
+    assert.match(lines[0], /^error: /);
+    assert.match(lines[0], pattern, args.join(' '));
+  }
+  fs.rmSync(dir, { recursive: true });
+});
