@@ -5,6 +5,7 @@ import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
 import { registerModels } from './commands/models.js';
 import { registerDemo } from './commands/demo.js';
+import { registerData } from './commands/data.js';
 import { runMain } from './main.js';
 import { UserError } from '../util/errors.js';
 
@@ -18,6 +19,7 @@ registerTrain(program);
 registerEval(program);
 registerModels(program);
 registerDemo(program);
+registerData(program);
 
 runMain(async () => {
   try {
