@@ -1,6 +1,9 @@
 // npm run bench: runs each benchmark in its own process (so peak RSS is per
 // engine and nothing leaks between them), equalbits and its PyTorch peer one
 // after the other, prints every JSON line, then one ratio line per pair.
+// `--only <prefix>[,...]` runs only the jobs whose name starts with a prefix
+// (conv2-float, conv-layers, quant, models/<model>); other flags such as
+// --runs and --steps go to every child.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,23 +13,45 @@ import type { BenchLine } from './common.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'; // Debian's python3-torch lives there
-const passthrough = process.argv.slice(2);
 
-const jobs: [string, string[]][] = [
-  [process.execPath, [path.join(here, 'conv2-float.js')]],
-  [python, [path.join(repo, 'bench', 'pytorch', 'conv2_float.py')]],
-  [process.execPath, [path.join(here, 'conv-layers.js')]],
-  [python, [path.join(repo, 'bench', 'pytorch', 'conv_layers.py')]],
-  [process.execPath, [path.join(here, 'quant.js')]],
-  [python, [path.join(repo, 'bench', 'pytorch', 'quant.py')]],
+// --only <prefix>[,<prefix>...] picks jobs by name (e.g. "models", "models/resnet20",
+// "quant"); it is ours, so it is taken out of the flags passed to the children.
+const argv = process.argv.slice(2);
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt < 0 ? null : (argv[onlyAt + 1] ?? '').split(',').filter(Boolean);
+if (only && only.length === 0) {
+  process.stderr.write('bench: --only needs a job name prefix (e.g. models, models/resnet20, quant)\n');
+  process.exit(2);
+}
+const passthrough = onlyAt < 0 ? argv : [...argv.slice(0, onlyAt), ...argv.slice(onlyAt + 2)];
+
+const py = (file: string) => path.join(repo, 'bench', 'pytorch', file);
+// [name, command, args]: equalbits, then its PyTorch peer under the same name.
+const allJobs: [string, string, string[]][] = [
+  ['conv2-float', process.execPath, [path.join(here, 'conv2-float.js')]],
+  ['conv2-float', python, [py('conv2_float.py')]],
+  ['conv-layers', process.execPath, [path.join(here, 'conv-layers.js')]],
+  ['conv-layers', python, [py('conv_layers.py')]],
+  ['quant', process.execPath, [path.join(here, 'quant.js')]],
+  ['quant', python, [py('quant.py')]],
 ];
+// One process per model and engine, so that each peak RSS is that model's alone.
+for (const model of ['conv2', 'conv6', 'resnet20', 'vgg-small']) {
+  allJobs.push([`models/${model}`, process.execPath, [path.join(here, 'models.js'), '--model', model]]);
+  allJobs.push([`models/${model}`, python, [py('models.py'), '--model', model]]);
+}
+const jobs = allJobs.filter(([name]) => !only || only.some((p) => name.startsWith(p)));
+if (jobs.length === 0) {
+  process.stderr.write(`bench: --only ${only!.join(',')} matches no job (jobs: ${[...new Set(allJobs.map(([n]) => n))].join(', ')})\n`);
+  process.exit(2);
+}
 
 const lines: BenchLine[] = [];
 let failed = false;
-for (const [cmd, args] of jobs) {
+for (const [, cmd, args] of jobs) {
   const r = spawnSync(cmd, [...args, ...passthrough], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: '2' } });
   if (r.status !== 0) {
-    process.stderr.write(`bench: ${path.basename(args[0])} failed (exit ${r.status})\n`);
+    process.stderr.write(`bench: ${[path.basename(args[0]), ...args.slice(1)].join(' ')} failed (exit ${r.status})\n`);
     failed = true;
     continue;
   }

@@ -13,22 +13,6 @@ namespace {
 
 constexpr int64_t kGrain = 1 << 16;
 
-// Runs f(c0, c1) over channel ranges, in parallel when the tensor is large.
-template <class F>
-void over_channels(int n, int c, int hw, F f) {
-  const int64_t total = static_cast<int64_t>(n) * c * hw;
-  const int nth = std::min<int>(threads_for(total, kGrain), c);
-  if (nth <= 1) {
-    f(0, c);
-    return;
-  }
-  parallel(nth, [&](int tid, int nt) {
-    int64_t c0, c1;
-    split_range(c, tid, nt, c0, c1);
-    if (c0 < c1) f(static_cast<int>(c0), static_cast<int>(c1));
-  });
-}
-
 // Per-channel double sums for the hw = 1 layout: rows of x are [c] vectors.
 void column_mean_var(int n, int c, int c0, int c1, const float* x, double* mean, double* var) {
   const int w = c1 - c0;
@@ -109,7 +93,7 @@ void batchnorm_forward_train(int n, int c, int hw, const float* x, const float* 
     running_var[ch] = static_cast<float>((1 - momentum) * running_var[ch] + momentum * var * unbias);
     return static_cast<float>(gamma[ch] * inv);
   };
-  over_channels(n, c, hw, [&](int c0, int c1) {
+  over_channels(n, c, hw, kGrain, [&](int c0, int c1) {
     if (hw == 1) {
       const int w = c1 - c0;
       std::vector<double> mean(w), var(w);
@@ -142,7 +126,7 @@ void batchnorm_forward_eval(int n, int c, int hw, const float* x, const float* g
     save_invstd[ch] = static_cast<float>(inv);
     a[ch] = static_cast<float>(gamma[ch] * inv);
   }
-  over_channels(n, c, hw, [&](int c0, int c1) {
+  over_channels(n, c, hw, kGrain, [&](int c0, int c1) {
     if (hw == 1) {
       normalize_columns(n, c, c0, c1, x, running_mean + c0, a.data() + c0, beta + c0, y);
       return;
@@ -173,7 +157,7 @@ void batchnorm_backward(int n, int c, int hw, const float* x, const float* dy, c
       k = 0.0f;
     }
   };
-  over_channels(n, c, hw, [&](int c0, int c1) {
+  over_channels(n, c, hw, kGrain, [&](int c0, int c1) {
     if (hw == 1) {
       const int w = c1 - c0;
       std::vector<double> sdy(w, 0.0), sdx(w, 0.0);

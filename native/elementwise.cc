@@ -18,22 +18,6 @@ void chunks(int64_t len, F f) {
   parallel_for(len, kGrain, f);
 }
 
-// Runs f(c0, c1) over channel ranges of [n, c, hw] (hw > 1), in parallel when large.
-template <class F>
-void over_channels(int n, int c, int hw, F f) {
-  const int64_t total = static_cast<int64_t>(n) * c * hw;
-  const int nth = std::min<int>(threads_for(total, kGrain), c);
-  if (nth <= 1) {
-    f(0, c);
-    return;
-  }
-  parallel(nth, [&](int tid, int nt) {
-    int64_t c0, c1;
-    split_range(c, tid, nt, c0, c1);
-    if (c0 < c1) f(static_cast<int>(c0), static_cast<int>(c1));
-  });
-}
-
 }  // namespace
 
 void add(int64_t len, const float* a, const float* b, float* out) {
@@ -93,7 +77,7 @@ void bias_grad(int n, int c, int hw, const float* dy, float* db) {
     return;
   }
   const int64_t cs = static_cast<int64_t>(c) * hw;
-  over_channels(n, c, hw, [&](int c0, int c1) {
+  over_channels(n, c, hw, kGrain, [&](int c0, int c1) {
     for (int ch = c0; ch < c1; ch++) {
       double s = 0.0;
       for (int i = 0; i < n; i++) {
@@ -150,7 +134,7 @@ void prelu_backward(int n, int c, int hw, const float* x, const float* alpha, co
     return;
   }
   const int64_t cs = static_cast<int64_t>(c) * hw;
-  over_channels(n, c, hw, [&](int c0, int c1) {
+  over_channels(n, c, hw, kGrain, [&](int c0, int c1) {
     for (int ch = c0; ch < c1; ch++) {
       const float a = alpha[ch];
       double s = 0.0;

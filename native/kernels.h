@@ -3,6 +3,7 @@
 // N-API layer (addon.cc) only unwraps arguments and calls these.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -46,6 +47,23 @@ float* scratch(int slot, int tid);
 inline void split_range(int64_t total, int tid, int nthreads, int64_t& begin, int64_t& end) {
   begin = total * tid / nthreads;
   end = total * (tid + 1) / nthreads;
+}
+
+// Runs f(c0, c1) over channel ranges of an [n, c, hw] tensor, split across
+// the threads when the tensor has at least `grain` elements per thread.
+template <class F>
+void over_channels(int n, int c, int hw, int64_t grain, F f) {
+  const int64_t total = static_cast<int64_t>(n) * c * hw;
+  const int nth = std::min<int>(threads_for(total, grain), c);
+  if (nth <= 1) {
+    f(0, c);
+    return;
+  }
+  parallel(nth, [&](int tid, int nt) {
+    int64_t c0, c1;
+    split_range(c, tid, nt, c0, c1);
+    if (c0 < c1) f(static_cast<int>(c0), static_cast<int>(c1));
+  });
 }
 
 // ---- dense algebra (gemm.cc) --------------------------------------------------

@@ -14,7 +14,7 @@ import { createModel, modelFromConfig, type ModelConfig } from '../models/index.
 import { loadDataset, BatchLoader, type ImageDataset } from '../data/index.js';
 import { datasetDefaults } from './dataset-defaults.js';
 import { kernels } from '../native/index.js';
-import { manualSeed } from '../util/prng.js';
+import { manualSeed, globalRng } from '../util/prng.js';
 import { NumericError, UserError } from '../util/errors.js';
 import { SGD, Adam, AdamW, type Optimizer, type OptimizerState } from './optim.js';
 import { cosine, multiStep, constant, linearWarmup, type Schedule } from './schedule.js';
@@ -36,13 +36,15 @@ export interface CheckpointState {
   epoch: number;
   step: number;
   /** Running totals of the interrupted epoch (zero at an epoch boundary). */
-  partial: { lossSum: number; correct: number; images: number; seconds: number };
+  partial: { lossSum: number; correct: number; correct5: number; images: number; seconds: number };
+  /** State of the global generator (dropout draws from it). */
+  rng: number[];
 }
 
 export interface EpochMetrics {
   epoch: number;
   lr: number;
-  train: { loss: number; top1: number; images: number };
+  train: { loss: number; top1: number; top5: number; images: number };
   test: { loss: number; top1: number; top5: number; images: number };
   seconds: number;
   imagesPerSecond: number;
@@ -178,11 +180,12 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}, opts: { resu
   const optimizer = makeOptimizer(c, model);
   const schedule = makeSchedule(c);
   let epoch = 0, startStep = 0;
-  let partial = { lossSum: 0, correct: 0, images: 0, seconds: 0 };
+  let partial = { lossSum: 0, correct: 0, correct5: 0, images: 0, seconds: 0 };
   if (resumeState) {
     model.loadStateDict(resumeState.state);
     optimizer.loadStateDict(resumeState.optimizer);
     ({ epoch, step: startStep, partial } = resumeState);
+    globalRng.setState(resumeState.rng);
   }
   writeFileAtomic(path.join(c.out, 'config.json'), Buffer.from(JSON.stringify({ ...c, modelConfig: modelCfg }, null, 2) + '\n'));
 
@@ -192,6 +195,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}, opts: { resu
 
   const save = (e: number, s: number) => saveCheckpoint(ckFile, {
     format: 'equalbits-checkpoint', config: c, model: modelCfg, state: model.stateDict(), optimizer: optimizer.stateDict(), epoch: e, step: s, partial,
+    rng: globalRng.getState(),
   } satisfies CheckpointState);
 
   let last: EpochMetrics | null = null;
@@ -204,20 +208,21 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}, opts: { resu
     for await (const b of trainLoader.epoch(epoch)) {
       if (step++ < startStep) continue; // resuming mid-epoch: these batches were already trained on
       optimizer.lr = schedule((epoch * steps + step - 1) / steps, c.lr);
-      const [loss, right] = tidy(() => {
+      const [loss, right, right5] = tidy(() => {
         optimizer.zeroGrad();
         const x = new Tensor(b.x, [b.size, trainSet.c, trainSet.h, trainSet.w]);
         const logits = model.forward(x);
         const l = crossEntropy(logits, b.y);
         l.backward();
-        return [l.item(), topk(logits, b.y).top1];
+        const t = topk(logits, b.y);
+        return [l.item(), t.top1, t.top5];
       });
       if (!Number.isFinite(loss)) {
         const kept = fs.existsSync(ckFile) ? `the last good checkpoint is ${ckFile}` : 'no checkpoint was written yet';
         throw new NumericError(`loss became ${loss} at epoch ${epoch + 1}, step ${step}; training stopped (${kept}). Try a lower learning rate.`);
       }
       optimizer.step();
-      partial.lossSum += loss * b.size; partial.correct += right; partial.images += b.size;
+      partial.lossSum += loss * b.size; partial.correct += right; partial.correct5 += right5; partial.images += b.size;
       const seconds = (performance.now() - t0) / 1000;
       hooks.onStep?.({ epoch, step, steps, loss: partial.lossSum / partial.images, top1: partial.correct / partial.images, imagesPerSecond: partial.images / Math.max(seconds, 1e-9), lr: optimizer.lr });
       if (hooks.shouldStop?.() && step < steps) {
@@ -230,12 +235,12 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}, opts: { resu
     const test = await evaluateModel(model, testLoader, testSet);
     last = {
       epoch: epoch + 1, lr: optimizer.lr,
-      train: { loss: partial.lossSum / partial.images, top1: partial.correct / partial.images, images: partial.images },
+      train: { loss: partial.lossSum / partial.images, top1: partial.correct / partial.images, top5: partial.correct5 / partial.images, images: partial.images },
       test, seconds, imagesPerSecond: partial.images / seconds,
       bits: bitStats(model),
     };
     fs.appendFileSync(metricsFile, JSON.stringify(last) + '\n');
-    partial = { lossSum: 0, correct: 0, images: 0, seconds: 0 };
+    partial = { lossSum: 0, correct: 0, correct5: 0, images: 0, seconds: 0 };
     startStep = 0;
     save(epoch + 1, 0);
     hooks.onEpochEnd?.(last);
