@@ -25,14 +25,22 @@ fi
 # npm ci when node_modules is missing or older than the lock file.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: npm ci"
-  npm ci --no-audit --no-fund
+  # --ignore-scripts: the addon is built just below, with its log shown only on failure.
+  npm ci --no-audit --no-fund --ignore-scripts
 fi
 
 # Rebuild the addon when any native source is newer than the built module.
 addon=build/Release/equalbits.node
 if [[ ! -f $addon ]] || [[ -n "$(find native binding.gyp -newer "$addon" -print -quit)" ]]; then
   echo "setup: building the native addon"
-  npm run --silent build:native >/dev/null
+  log=$(mktemp)
+  if ! npm run --silent build:native >"$log" 2>&1; then
+    cat "$log"
+    rm -f "$log"
+    echo "setup: the native build failed (is libopenblas-dev installed?)" >&2
+    exit 1
+  fi
+  rm -f "$log"
 fi
 
 echo "setup: compiling TypeScript"
