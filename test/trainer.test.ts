@@ -91,6 +91,16 @@ test('the CLI answers bad input with one line on stderr and exit code 2', () => 
   ];
   fs.writeFileSync(path.join(dir, 'bad.ebck'), 'EBCK garbage');
   cases.push([['eval', path.join(dir, 'bad.ebck')], /bad\.ebck/]);
+  // A truncated IDX image file: the header promises 10 images of 28x28, the file holds 84 bytes.
+  const idx = path.join(dir, 'fmnist');
+  fs.mkdirSync(idx);
+  const header = Buffer.alloc(16);
+  header.writeUInt32BE(0x0803, 0); header.writeUInt32BE(10, 4); header.writeUInt32BE(28, 8); header.writeUInt32BE(28, 12);
+  fs.writeFileSync(path.join(idx, 'train-images-idx3-ubyte'), Buffer.concat([header, Buffer.alloc(68)]));
+  const labels = Buffer.alloc(18);
+  labels.writeUInt32BE(0x0801, 0); labels.writeUInt32BE(10, 4);
+  fs.writeFileSync(path.join(idx, 'train-labels-idx1-ubyte'), labels);
+  cases.push([['train', '--dataset', 'fashion-mnist', '--data-dir', idx, '--out', path.join(dir, 'f')], /train-images-idx3-ubyte/]);
   for (const [args, pattern] of cases) {
     const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}, stderr ${r.stderr}`);
