@@ -155,19 +155,29 @@ void channel_scale(int n, int c, int hw, const float* x, const float* scales, fl
 }
 
 void sign_forward(int64_t len, const float* x, float* y) {
-  parallel_for(len, 1 << 16, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; i++) y[i] = x[i] < 0.0f ? -1.0f : 1.0f;
+  parallel_for(len, 1 << 16, [=](int64_t b, int64_t e) {
+    const float* __restrict xs = x;
+    float* __restrict ys = y;
+    for (int64_t i = b; i < e; i++) ys[i] = xs[i] < 0.0f ? -1.0f : 1.0f;
   });
 }
 
 void sign_backward(int64_t len, const float* x, const float* dy, int mode, float* dx) {
-  parallel_for(len, 1 << 16, [&](int64_t b, int64_t e) {
+  parallel_for(len, 1 << 16, [=](int64_t b, int64_t e) {
+    // Both operands are read unconditionally so that the select vectorises
+    // (a load only inside the condition kept GCC from vectorising: 5x slower).
+    const float* __restrict xs = x;
+    const float* __restrict g = dy;
+    float* __restrict d = dx;
     if (mode == 0) {
-      for (int64_t i = b; i < e; i++) dx[i] = std::fabs(x[i]) < 1.0f ? dy[i] : 0.0f;
+      for (int64_t i = b; i < e; i++) {
+        const float gi = g[i];
+        d[i] = std::fabs(xs[i]) < 1.0f ? gi : 0.0f;
+      }
     } else {
       for (int64_t i = b; i < e; i++) {
-        const float a = std::fabs(x[i]);
-        dx[i] = a < 1.0f ? dy[i] * (2.0f - 2.0f * a) : 0.0f;
+        const float a = std::fabs(xs[i]), gi = g[i] * (2.0f - 2.0f * a);
+        d[i] = a < 1.0f ? gi : 0.0f;
       }
     }
   });
