@@ -1,19 +1,11 @@
 """PyTorch peer of bench/conv-layers.ts: GFLOP/s of the Conv2 conv layers
 (forward, backward data, backward weight) at batch 128 with 2 threads."""
-import json, sys, time
 import torch
+from common import arg, emit, median_seconds
 
-runs = int(sys.argv[sys.argv.index('--runs') + 1]) if '--runs' in sys.argv else 5
+runs = arg('runs', 5)
 torch.set_num_threads(2)
 torch.manual_seed(0)
-
-def median_rate(fn, flops):
-    fn()
-    rates = sorted(flops / t / 1e9 for t in (timed(fn) for _ in range(runs)))
-    return rates[len(rates) // 2] if runs % 2 else (rates[runs // 2 - 1] + rates[runs // 2]) / 2
-
-def timed(fn):
-    t0 = time.perf_counter(); fn(); return time.perf_counter() - t0
 
 for name, cin in (('conv1', 3), ('conv2', 64)):
     n, h, w, cout, k = 128, 32, 32, 64, 3
@@ -25,5 +17,5 @@ for name, cin in (('conv1', 3), ('conv2', 64)):
         for pass_, fn in (('forward', lambda: torch.nn.functional.conv2d(x, wt, b, padding=1)),
                           ('backward-data', lambda: bwd([True, False, False])),
                           ('backward-weight', lambda: bwd([False, True, False]))):
-            print(json.dumps({"bench": f"conv/conv2-float/{name}/{pass_}", "engine": "pytorch",
-                              "value": round(median_rate(fn, flops), 1), "unit": "GFLOP/s", "runs": runs}))
+            emit(bench=f"conv/conv2-float/{name}/{pass_}", engine="pytorch",
+                 value=round(flops / median_seconds(fn, runs) / 1e9, 1), unit="GFLOP/s", runs=runs)

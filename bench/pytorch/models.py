@@ -12,25 +12,18 @@ codes. The pattern is built with torch ops rather than the reference's numpy,
 as in bench/pytorch/quant.py, which only helps PyTorch.
 Binary activations: sign with sign(0) = +1, gradient 1 where |x| < 1.
 Prints JSON lines in the benchmark format. Uses Debian's python3-torch."""
-import json, math, resource, sys, time
+import math, sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from common import arg, bihalf_codes, emit, median_seconds, peak_rss_mb
 
-
-def arg(name, default, kind=int):
-    return kind(sys.argv[sys.argv.index('--' + name) + 1]) if '--' + name in sys.argv else default
 
 
 class BiHalf(torch.autograd.Function):
     @staticmethod
     def forward(ctx, w):
-        flat = w.reshape(w.size(0), -1)
-        n = flat.size(1)
-        j = int(0.5 * n)
-        _, idx = flat.sort(dim=1)
-        pattern = torch.cat((-torch.ones(flat.size(0), j), torch.ones(flat.size(0), n - j)), 1)
-        return torch.zeros_like(flat).scatter_(1, idx, pattern).view_as(w)
+        return bihalf_codes(w)
 
     @staticmethod
     def backward(ctx, g):
@@ -214,22 +207,14 @@ def infer_step():
     model(x)
 
 
-def median_rate(step):
-    def timed():
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            step()
-        return time.perf_counter() - t0
-    timed()  # warm-up run, as in the equalbits benchmark
-    rates = sorted(steps * batch / timed() for _ in range(runs))
-    return rates[len(rates) // 2] if runs % 2 else (rates[runs // 2 - 1] + rates[runs // 2]) / 2
+def rate(step):
+    return steps * batch / median_seconds(lambda: [step() for _ in range(steps)], runs)
 
 
 model.train()
-print(json.dumps({"bench": f"train/{label}", "engine": "pytorch", "value": round(median_rate(train_step), 1), "unit": "img/s", "runs": runs, **meta}), flush=True)
+emit(bench=f"train/{label}", engine="pytorch", value=round(rate(train_step), 1), unit="img/s", runs=runs, **meta)
 model.eval()
 with torch.no_grad():
-    rate = median_rate(infer_step)
-print(json.dumps({"bench": f"infer/{label}", "engine": "pytorch", "value": round(rate, 1), "unit": "img/s", "runs": runs, **meta}), flush=True)
-print(json.dumps({"bench": f"rss/{label}", "engine": "pytorch",
-                  "value": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "unit": "MB", "runs": 1}))
+    infer = rate(infer_step)
+emit(bench=f"infer/{label}", engine="pytorch", value=round(infer, 1), unit="img/s", runs=runs, **meta)
+emit(bench=f"rss/{label}", engine="pytorch", value=peak_rss_mb(), unit="MB", runs=1)
