@@ -185,7 +185,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}, opts: { resu
     model.loadStateDict(resumeState.state);
     optimizer.loadStateDict(resumeState.optimizer);
     ({ epoch, step: startStep, partial } = resumeState);
-    globalRng.setState(resumeState.rng);
+    if (Array.isArray(resumeState.rng) && resumeState.rng.length === 5) globalRng.setState(resumeState.rng);
   }
   writeFileAtomic(path.join(c.out, 'config.json'), Buffer.from(JSON.stringify({ ...c, modelConfig: modelCfg }, null, 2) + '\n'));
 
@@ -201,7 +201,8 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}, opts: { resu
   let last: EpochMetrics | null = null;
   for (; epoch < c.epochs; epoch++) {
     model.train();
-    if (startStep === 0) snapshotBits(model); // flips are counted per epoch
+    // Flips are counted per epoch from this snapshot; an epoch resumed mid-way counts from the resume.
+    snapshotBits(model);
     hooks.onEpochStart?.(epoch, steps, startStep);
     const t0 = performance.now() - partial.seconds * 1000;
     let step = 0;
