@@ -112,6 +112,13 @@ export function toFloatImages(ds: ImageDataset, norm?: Normalization): { images:
   return { images, labels: ds.labels, n: ds.n, c: ds.c, h: ds.h, w: ds.w, classes: ds.classes };
 }
 
+/** The first n images (all when n is undefined or >= ds.n), sharing ds's memory. */
+export function head(ds: ImageDataset, n: number | undefined): ImageDataset {
+  if (!n || n >= ds.n) return ds;
+  const per = ds.c * ds.h * ds.w;
+  return { ...ds, n, pixels: ds.pixels.subarray(0, n * per), labels: ds.labels.subarray(0, n) };
+}
+
 /** The images at the given indices, as a new dataset (e.g. a validation split). */
 export function subset(ds: ImageDataset, indices: ArrayLike<number>, name = `${ds.name}[subset]`): ImageDataset {
   const per = ds.c * ds.h * ds.w;

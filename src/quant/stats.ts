@@ -71,6 +71,12 @@ export function layerBitStats(name: string, layer: BinaryLayer, perGroup = false
   };
 }
 
+/** Fraction of +1 codes over all the given layers, weighted by their sizes. */
+export function overallPlusFraction(layers: LayerBitStats[]): number {
+  const weights = layers.reduce((s, l) => s + l.weights, 0);
+  return layers.reduce((s, l) => s + l.plusFraction * l.weights, 0) / weights;
+}
+
 /** Remembers every binary layer's current codes; later flips are counted from here. */
 export function snapshotBits(model: Module): void {
   for (const [, m] of model.namedModules()) {

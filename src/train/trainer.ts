@@ -11,7 +11,7 @@ import { Tensor, tidy, noGrad, crossEntropy } from '../autograd/index.js';
 import type { Module } from '../nn/index.js';
 import { bitStats, snapshotBits, type LayerBitStats } from '../quant/index.js';
 import { createModel, modelFromConfig, type ModelConfig } from '../models/index.js';
-import { loadDataset, BatchLoader, type ImageDataset } from '../data/index.js';
+import { loadDataset, BatchLoader, head, type ImageDataset } from '../data/index.js';
 import { datasetDefaults } from './dataset-defaults.js';
 import { kernels } from '../native/index.js';
 import { manualSeed, globalRng } from '../util/prng.js';
@@ -86,12 +86,6 @@ function makeSchedule(c: TrainConfig): Schedule {
   const main = c.schedule === 'cosine' ? cosine(Math.max(c.epochs - c.warmupEpochs, 1e-9))
     : c.schedule === 'multistep' ? multiStep(c.milestones.map((m) => m - c.warmupEpochs), c.gamma) : constant();
   return c.warmupEpochs > 0 ? linearWarmup(main, c.warmupEpochs) : main;
-}
-
-function limit(ds: ImageDataset, n: number | undefined): ImageDataset {
-  if (!n || n >= ds.n) return ds;
-  const per = ds.c * ds.h * ds.w;
-  return { ...ds, n, pixels: ds.pixels.subarray(0, n * per), labels: ds.labels.subarray(0, n) };
 }
 
 /** Top-1 and top-5 hits of logits [n, classes]. */
@@ -170,8 +164,8 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}, opts: { resu
   }
 
   const dataOpts = { dir: c.dataDir, seed: c.seed };
-  const trainSet = limit(loadDataset(c.dataset, 'train', dataOpts), c.trainLimit);
-  const testSet = limit(loadDataset(c.dataset, 'test', dataOpts), c.testLimit);
+  const trainSet = head(loadDataset(c.dataset, 'train', dataOpts), c.trainLimit);
+  const testSet = head(loadDataset(c.dataset, 'test', dataOpts), c.testLimit);
   if (trainSet.n < c.batchSize) throw new UserError(`batch size ${c.batchSize} is larger than the ${trainSet.n} training images`);
 
   manualSeed(c.seed); // model initialisation draws from the global generator

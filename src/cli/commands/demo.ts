@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { runTrain } from './train.js';
 import { UserError } from '../../util/errors.js';
+import { overallPlusFraction } from '../../quant/index.js';
 
 export function registerDemo(program: Command): void {
   program.command('demo')
@@ -18,7 +19,7 @@ export function registerDemo(program: Command): void {
       });
       if (!r.last) throw new UserError('the demo was stopped before the first epoch ended');
       const b = r.last.bits;
-      const plus = b.reduce((s, l) => s + l.plusFraction * l.weights, 0) / b.reduce((s, l) => s + l.weights, 0);
+      const plus = overallPlusFraction(b);
       console.log(`\nFashion-MNIST test accuracy with bi-half binary weights: ${(100 * r.last.test.top1).toFixed(2)}% (${r.last.test.images} images)`);
       console.log(`binary layers: ${b.map((l) => l.name).join(', ')}; fraction of +1 bits: ${plus.toFixed(4)}, entropy ${b.map((l) => l.entropyBits.toFixed(3)).join(' / ')} bits per weight`);
       console.log(`checkpoint: ${r.checkpoint}\nmetrics:    ${r.metrics}\nevaluate:   node dist/src/cli/ebnn.js eval ${r.checkpoint}`);

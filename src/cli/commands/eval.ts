@@ -3,11 +3,12 @@
 import type { Command } from 'commander';
 import { readCheckpoint, modelFromCheckpoint, evaluateModel, loadersFor } from '../../train/trainer.js';
 import { TrainConfigSchema } from '../../train/config.js';
-import { loadDataset } from '../../data/index.js';
+import { loadDataset, head } from '../../data/index.js';
 import { bitStats } from '../../quant/index.js';
 import { kernels } from '../../native/index.js';
 import { UserError } from '../../util/errors.js';
 import { progressBar } from '../progress.js';
+import { pct } from '../format.js';
 import { integer } from '../options.js';
 
 interface EvalFlags { dataset?: string; dataDir?: string; testLimit?: number; batchSize?: number; threads?: number; json?: boolean; perFilter?: boolean }
@@ -18,11 +19,7 @@ export async function runEval(file: string, flags: EvalFlags): Promise<void> {
   if (!dataset.success) throw new UserError(`unknown dataset "${flags.dataset}"`);
   kernels.setNumThreads(flags.threads ?? ck.config.threads);
   const model = modelFromCheckpoint(ck);
-  let test = loadDataset(dataset.data, 'test', { dir: flags.dataDir ?? ck.config.dataDir, seed: ck.config.seed });
-  if (flags.testLimit && flags.testLimit < test.n) {
-    const per = test.c * test.h * test.w;
-    test = { ...test, n: flags.testLimit, pixels: test.pixels.subarray(0, flags.testLimit * per), labels: test.labels.subarray(0, flags.testLimit) };
-  }
+  const test = head(loadDataset(dataset.data, 'test', { dir: flags.dataDir ?? ck.config.dataDir, seed: ck.config.seed }), flags.testLimit);
   const opts = ck.model.options as { inChannels?: number; imageSize?: number; numClasses?: number };
   if ((opts.inChannels ?? test.c) !== test.c || (opts.imageSize ?? test.h) !== test.h || (opts.numClasses ?? test.classes) !== test.classes) {
     throw new UserError(`the model in ${file} takes ${opts.inChannels}x${opts.imageSize}x${opts.imageSize} inputs with ${opts.numClasses} classes; ${dataset.data} has ${test.c}x${test.h}x${test.w} with ${test.classes}`);
@@ -36,7 +33,6 @@ export async function runEval(file: string, flags: EvalFlags): Promise<void> {
     process.stdout.write(JSON.stringify({ top1: r.top1, top5: r.top5, loss: r.loss, images: r.images, checkpoint: file, model: ck.model, epoch: ck.epoch, layers }) + '\n');
     return;
   }
-  const pct = (v: number) => (100 * v).toFixed(2) + '%';
   console.log(`${file} (${ck.model.name}, epoch ${ck.epoch}) on ${dataset.data} test (${r.images} images): top-1 ${pct(r.top1)}, top-5 ${pct(r.top5)}, loss ${r.loss.toFixed(4)}`);
   for (const l of layers) {
     console.log(`  ${l.name.padEnd(24)} ${l.quantizer.padEnd(9)} ${String(l.groups).padStart(5)} x ${String(l.groupSize).padEnd(6)} +1 ${pct(l.plusFraction).padStart(7)}  0 ${pct(l.zeroFraction).padStart(7)}  entropy ${l.entropyBits.toFixed(4)} bits`);

@@ -7,6 +7,8 @@ import { defaultConfig, recipe, recipes, resolveConfig, type TrainConfig } from 
 import { train, type EpochMetrics } from '../../train/trainer.js';
 import { UserError } from '../../util/errors.js';
 import { progressBar, type Progress } from '../progress.js';
+import { pct } from '../format.js';
+import { overallPlusFraction } from '../../quant/index.js';
 import { integer, number, numberList } from '../options.js';
 
 /** Reads a JSON config file; a missing file or bad JSON is a one-line error. */
@@ -27,9 +29,8 @@ function readConfigFile(file: string): Record<string, unknown> {
 }
 
 function summary(m: EpochMetrics): string {
-  const pct = (v: number) => (100 * v).toFixed(2) + '%';
   const bits = m.bits.length
-    ? ` | bits: +1 ${pct(m.bits.reduce((s, b) => s + b.plusFraction * b.weights, 0) / m.bits.reduce((s, b) => s + b.weights, 0))}, flips ${m.bits.reduce((s, b) => s + b.flipsUp + b.flipsDown, 0)}`
+    ? ` | bits: +1 ${pct(overallPlusFraction(m.bits))}, flips ${m.bits.reduce((s, b) => s + b.flipsUp + b.flipsDown, 0)}`
     : '';
   return `epoch ${m.epoch}: train loss ${m.train.loss.toFixed(4)} acc ${pct(m.train.top1)} | test loss ${m.test.loss.toFixed(4)} top-1 ${pct(m.test.top1)} top-5 ${pct(m.test.top5)} | ${m.imagesPerSecond.toFixed(0)} img/s, ${m.seconds.toFixed(1)} s${bits}`;
 }
