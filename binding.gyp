@@ -12,7 +12,8 @@
         "native/elementwise.cc",
         "native/loss.cc",
         "native/optim.cc",
-        "native/quant.cc"
+        "native/quant.cc",
+        "native/xnor.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL"],

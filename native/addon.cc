@@ -8,6 +8,7 @@
 
 #include "kernels.h"
 #include "quant.h"
+#include "xnor.h"
 
 namespace {
 
@@ -106,6 +107,17 @@ void Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
   float *dw = F32(info, 3), *db = F32OrNull(info, 4);
   Guard g(g_lock);
   eb::conv2d_backward_weight(geo, x, dy, dw, db);
+}
+
+void XnorConv2dForward(const Napi::CallbackInfo& info) {
+  const eb::ConvGeom geo = Conv(info, 0);
+  if (geo.kh * geo.kw > eb::kXnorMaxTaps) throw Napi::RangeError::New(info.Env(), "xnorConv2dForward: too many kernel taps");
+  const float* x = F32(info, 1);
+  const int8_t* codes = I8(info, 2);
+  const float *scales = F32(info, 3), *bias = F32OrNull(info, 4);
+  float* y = F32(info, 5);
+  Guard g(g_lock);
+  eb::xnor_conv2d_forward(geo, x, codes, scales, bias, y);
 }
 
 void BatchNormForwardTrain(const Napi::CallbackInfo& info) {
@@ -366,6 +378,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       EB_VOID("sgemm", Sgemm),
       EB_VOID("conv2dForward", Conv2dForward),
       EB_VOID("conv2dBackwardData", Conv2dBackwardData),
+      EB_VOID("xnorConv2dForward", XnorConv2dForward),
       EB_VOID("conv2dBackwardWeight", Conv2dBackwardWeight),
       EB_VOID("batchNormForwardTrain", BatchNormForwardTrain),
       EB_VOID("batchNormForwardEval", BatchNormForwardEval),

@@ -2,6 +2,7 @@
 // tolerance for the whole array, and a finite-difference gradient checker.
 import assert from 'node:assert/strict';
 import { Rng } from '../src/util/prng.js';
+import { checked, nativeKernels, nativeLoadError, type Kernels } from '../src/native/index.js';
 
 export { Rng };
 
@@ -171,4 +172,14 @@ export function checkGradient(opts: GradCheck): void {
         `relative error ${(err / Math.max(Math.abs(numeric), Math.abs(analytic))).toExponential(2)}`);
     }
   }
+}
+
+let nativeWrapped: Kernels | null = null;
+/** The checked native kernels. A missing addon is a failure, not a skip: it must be built before the tests run. */
+export function nativeOrFail(): Kernels {
+  if (!nativeKernels) {
+    const why = nativeLoadError() || `EQUALBITS_BACKEND=${process.env.EQUALBITS_BACKEND} turned it off`;
+    assert.fail(`the native addon did not load (build it before testing): ${why}`);
+  }
+  return (nativeWrapped ??= checked(nativeKernels));
 }

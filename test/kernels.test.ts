@@ -3,26 +3,18 @@
 // against finite differences; and the checked wrapper's shape errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checked, nativeKernels, nativeLoadError, outSize, referenceKernels } from '../src/native/index.js';
+import { checked, outSize, referenceKernels } from '../src/native/index.js';
 import type { ConvGeometry, Kernels, PoolGeometry } from '../src/native/index.js';
 import { ShapeError } from '../src/util/errors.js';
 import {
-  Rng, assertClose, assertExact, assertNear, checkGradient, dot, maxAbs, nanFilled, randAwayFrom,
+  Rng, assertClose, assertExact, assertNear, checkGradient, dot, maxAbs, nanFilled, nativeOrFail, randAwayFrom,
   randDistinct, randLabels, randn, randu,
 } from './helpers.js';
 import type { Tolerance } from './helpers.js';
 
 const ref = referenceKernels;
 
-let nativeWrapped: Kernels | null = null;
-/** The checked native kernels. A missing addon is a failure, not a skip: it must be built before the tests run. */
-function nat(): Kernels {
-  if (!nativeKernels) {
-    const why = nativeLoadError() || `EQUALBITS_BACKEND=${process.env.EQUALBITS_BACKEND} turned it off`;
-    assert.fail(`the native addon did not load (build it before testing): ${why}`);
-  }
-  return (nativeWrapped ??= checked(nativeKernels));
-}
+const nat = nativeOrFail;
 
 // Tolerances.
 // float32 has a unit roundoff u = 6e-8. A k-term sum evaluated in float32 in

@@ -295,3 +295,22 @@ test('during training, every bihalf group flips as many -1 -> +1 as +1 -> -1 at 
   }
   assert.ok(totalFlips > 100, `the property was exercised: ${totalFlips} flips`);
 });
+
+test('1W/1A binary convs run their forward as XNOR + popcount and match the float conv', () => {
+  const rng = new Rng(21);
+  for (const [quant, expectXnor] of [['bihalf', true], ['irnet', true], [{ name: 'halfmask', pruneRate: 0.5 }, false]] as const) {
+    const layer = new BinaryConv2d(12, 8, 3, { weightQuantizer: quant, inputQuantizer: 'ste_sign', padding: 1, stride: 2, bias: true, rng });
+    rng.fillNormal(layer.bias!.data);
+    assert.equal(layer.xnorForward, expectXnor, `${JSON.stringify(quant)}: xnor path`);
+    const x = new Tensor(randn(rng, 3 * 12 * 9 * 9), [3, 12, 9, 9]);
+    const y = noGrad(() => layer.forward(x));
+    const bw = layer.binaryWeight();
+    const sx = new Float32Array(x.numel);
+    referenceKernels.signForward(x.numel, x.data, sx);
+    const want = new Float32Array(y.numel);
+    referenceKernels.conv2dForward({ n: 3, cin: 12, h: 9, w: 9, cout: 8, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 }, sx, bw.values, layer.bias!.data, want);
+    assertClose(y.data, want, { rtol: 1e-5, atol: 1e-6 }, `${JSON.stringify(quant)} forward`);
+  }
+  // Float activations never take the binary path.
+  assert.equal(new BinaryConv2d(4, 4, 3, { inputQuantizer: 'identity' }).xnorForward, false);
+});

@@ -60,6 +60,16 @@ export interface Kernels {
   /** dw[cout, cin, kh, kw] and (if not null) db[cout] from x and dy. */
   conv2dBackwardWeight(g: ConvGeometry, x: F32, dy: F32, dw: F32, db: F32 | null): void;
 
+  /**
+   * Binary conv (1W/1A), computed with XNOR and popcount:
+   * y = conv(sign(x), scales[co] * codes) + bias, sign(x) = -1 where x < 0,
+   * else +1; codes are -1/+1 in the [cout, cin, kh, kw] layout; zero padding
+   * contributes 0 (a code < 0 means -1, any other +1). Each output is
+   * scales[co] * (an exact integer count) + bias[co], rounded once to
+   * float32 (bias may be null). Needs kh * kw <= 64.
+   */
+  xnorConv2dForward(g: ConvGeometry, x: F32, codes: I8, scales: F32, bias: F32 | null, y: F32): void;
+
   // ---- batch norm over [n, c, hw] (hw = 1 for BatchNorm1d on [n, c]) ---------
   /**
    * Training mode: normalise with the batch statistics (biased variance),

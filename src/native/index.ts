@@ -42,6 +42,11 @@ function loadNative(): Kernels | null {
 const forcedReference = process.env.EQUALBITS_BACKEND === 'reference';
 if (forcedReference) nativeError = 'disabled by EQUALBITS_BACKEND=reference';
 export const nativeKernels: Kernels | null = forcedReference ? null : loadNative();
+/**
+ * Whether binary layers with +-1 inputs run their forward as XNOR + popcount
+ * (default). EQUALBITS_XNOR=0 turns it off, for A/B benchmarks.
+ */
+export const xnorEnabled = typeof process === 'undefined' || process.env?.EQUALBITS_XNOR !== '0';
 /** Why the native addon did not load (empty when it did). */
 export const nativeLoadError = (): string => nativeError;
 
@@ -89,6 +94,15 @@ export function checked(k: Kernels): Kernels {
       if (bias) need('conv2d bias', bias, g.cout);
       need('conv2d y', y, g.n * g.cout * oh * ow);
       k.conv2dForward(g, x, w, bias, y);
+    },
+    xnorConv2dForward(g, x, codes, scales, bias, y) {
+      const [oh, ow] = convOut(g);
+      if (g.kh * g.kw > 64) throw new ShapeError(`xnorConv2d: at most 64 kernel taps, got ${g.kh}x${g.kw}`);
+      need('xnorConv2d x', x, g.n * g.cin * g.h * g.w); need('xnorConv2d codes', codes, g.cout * g.cin * g.kh * g.kw);
+      need('xnorConv2d scales', scales, g.cout);
+      if (bias) need('xnorConv2d bias', bias, g.cout);
+      need('xnorConv2d y', y, g.n * g.cout * oh * ow);
+      k.xnorConv2dForward(g, x, codes, scales, bias, y);
     },
     conv2dBackwardData(g, dy, w, dx) {
       const [oh, ow] = convOut(g);

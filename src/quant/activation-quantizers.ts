@@ -7,6 +7,8 @@ import type { QuantizerConfig } from './weight-quantizers.js';
 
 export interface ActivationQuantizer {
   readonly name: string;
+  /** Outputs exactly -1 or +1, so binary layers may use XNOR + popcount on them. */
+  readonly binary?: boolean;
   config(): QuantizerConfig;
   apply(x: Tensor): Tensor;
 }
@@ -22,6 +24,7 @@ export function binarySign(x: Tensor, mode: 0 | 1): Tensor {
 /** Clipped straight-through estimator: gradient 1 where |x| < 1, else 0. */
 export class SteSign implements ActivationQuantizer {
   readonly name = 'ste_sign';
+  readonly binary = true;
   config(): QuantizerConfig { return { name: this.name }; }
   apply(x: Tensor): Tensor { return binarySign(x, 0); }
 }
@@ -29,6 +32,7 @@ export class SteSign implements ActivationQuantizer {
 /** Bi-Real Net's ApproxSign: gradient 2 - 2|x| where |x| < 1, else 0. */
 export class ApproxSign implements ActivationQuantizer {
   readonly name = 'approx_sign';
+  readonly binary = true;
   config(): QuantizerConfig { return { name: this.name }; }
   apply(x: Tensor): Tensor { return binarySign(x, 1); }
 }

@@ -1,7 +1,8 @@
 // Binary layers: latent float weights (the Parameter "weight", so state dicts
 // look like PyTorch's), a weight quantizer, an input quantizer and a scaling
 // mode. Bias and everything around the layer stay full precision.
-import { Tensor, conv2d, linear, type Pair } from '../autograd/index.js';
+import { Tensor, conv2d, linear, type Conv2dOptions, type Pair } from '../autograd/index.js';
+import { kernels, xnorEnabled } from '../native/index.js';
 import { Module, Parameter, init } from '../nn/index.js';
 import { pair } from '../autograd/ops/common.js';
 import type { Rng } from '../util/prng.js';
@@ -56,8 +57,20 @@ export class BinaryConv2d extends BinaryLayer {
     this.stride = pair(opts.stride ?? 1);
     this.padding = pair(opts.padding ?? 0);
   }
+  /** +-1 inputs and +-1 weights: the forward runs as XNOR + popcount. */
+  get xnorForward(): boolean {
+    const [, , kh, kw] = this.weight.shape;
+    return xnorEnabled && this.inputQuantizer.binary === true && !this.weightQuantizer.ternary && kh * kw <= 64;
+  }
+
   forward(x: Tensor): Tensor {
-    return conv2d(this.inputQuantizer.apply(x), this._binary.forward(), this.bias, { stride: this.stride, padding: this.padding });
+    const xq = this.inputQuantizer.apply(x), w = this._binary.forward();
+    const opts: Conv2dOptions = { stride: this.stride, padding: this.padding };
+    if (this.xnorForward) {
+      const { codes, scales } = this._binary, bias = this.bias ? this.bias.data : null;
+      opts.forward = (g, y) => kernels.xnorConv2dForward(g, xq.data, codes, scales, bias, y);
+    }
+    return conv2d(xq, w, this.bias, opts);
   }
 }
 

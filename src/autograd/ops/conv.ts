@@ -5,7 +5,16 @@ import { kernels, outSize, type ConvGeometry } from '../../native/index.js';
 import { ShapeError } from '../../util/errors.js';
 import { expectRank, expectShape, pair, type Pair } from './common.js';
 
-export interface Conv2dOptions { stride?: Pair; padding?: Pair }
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  /**
+   * Writes y (bias included) in place of the float conv kernel, for operands
+   * that allow a faster exact form (XNOR + popcount for +-1 inputs and
+   * weights). The backward is the float conv's either way.
+   */
+  forward?: (g: ConvGeometry, y: Float32Array) => void;
+}
 
 /** y[N, cout, oh, ow] = conv(x[N, cin, h, w], w[cout, cin, kh, kw]) + b[cout]. */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
@@ -17,7 +26,8 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   if (b) expectShape('conv2d', 'bias', b, [cout]);
   const g: ConvGeometry = { n, cin, h, w: wd, cout, kh, kw, sh, sw, ph, pw };
   const y = Tensor.empty([n, cout, outSize(h, kh, sh, ph), outSize(wd, kw, sw, pw)]);
-  kernels.conv2dForward(g, x.data, w.data, b ? b.data : null, y.data);
+  if (opts.forward) opts.forward(g, y.data);
+  else kernels.conv2dForward(g, x.data, w.data, b ? b.data : null, y.data);
   record(y, [x, w, b], (gy) => {
     accumulateGrad(x, (dx) => kernels.conv2dBackwardData(g, gy, w.data, dx));
     if (w.requiresGrad) {

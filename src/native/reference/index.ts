@@ -14,6 +14,7 @@ import {
   hardtanh, hardtanhBackward,
 } from './elementwise.js';
 import { softmaxCrossEntropy } from './loss.js';
+import { xnorConv2dForward } from './xnor.js';
 import { sgdStep, adamStep } from './optim.js';
 import { rankCodes, signCodes, codesToWeights, signForward, signBackward } from './quant.js';
 
@@ -22,7 +23,7 @@ export const reference: Kernels = {
   setNumThreads(): void {},
   getNumThreads: () => 1,
   sgemm,
-  conv2dForward, conv2dBackwardData, conv2dBackwardWeight,
+  conv2dForward, conv2dBackwardData, conv2dBackwardWeight, xnorConv2dForward,
   batchNormForwardTrain, batchNormForwardEval, batchNormBackward,
   maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward,
   globalAvgPoolForward, globalAvgPoolBackward,
