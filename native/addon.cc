@@ -359,8 +359,9 @@ void SignBackward(const Napi::CallbackInfo& info) {
   const float *x = F32(info, 1), *dy = F32(info, 2);
   const int mode = Int(info, 3);
   float* dx = F32(info, 4);
+  const bool accumulate = Bool(info, 5);
   Guard g(g_lock);
-  eb::sign_backward(len, x, dy, mode, dx);
+  eb::sign_backward(len, x, dy, mode, dx, accumulate);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

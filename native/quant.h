@@ -11,6 +11,6 @@ void sign_codes(int64_t len, const float* latent, int8_t* codes);
 void codes_to_weights(int groups, int group_size, const int8_t* codes, const float* scales, float* out);
 void channel_scale(int n, int c, int hw, const float* x, const float* scales, float* y);
 void sign_forward(int64_t len, const float* x, float* y);
-void sign_backward(int64_t len, const float* x, const float* dy, int mode, float* dx);
+void sign_backward(int64_t len, const float* x, const float* dy, int mode, float* dx, bool accumulate);
 
 }  // namespace eb

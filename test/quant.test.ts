@@ -130,6 +130,12 @@ test('native = reference for sign activations, code scaling and per-channel scal
     for (const mode of [0, 1]) {
       native!.signBackward(len, x, dy, mode, ya); referenceKernels.signBackward(len, x, dy, mode, yb);
       assertClose(ya, yb, { rtol: 1e-6 }, `signBackward mode ${mode} ${len}`);
+      // Accumulating form: dx += gradient, on a non-zero dx.
+      const base = randn(rng, len), [aa, ab] = [base.slice(), base.slice()];
+      native!.signBackward(len, x, dy, mode, aa, true); referenceKernels.signBackward(len, x, dy, mode, ab, true);
+      assertClose(aa, ab, { rtol: 1e-6 }, `signBackward mode ${mode} ${len} accumulate`);
+      for (let i = 0; i < len; i++) ab[i] = base[i] + yb[i];
+      assertClose(aa, ab, { rtol: 1e-6 }, `signBackward accumulate = dx + gradient, mode ${mode} ${len}`);
     }
   }
   for (const [groups, n] of [[1, 5], [64, 576], [300, 1000]]) {

@@ -1,5 +1,5 @@
 // The differentiable tensor API.
-export { Tensor, tidy, keep, noGrad, isGradEnabled, record, accumulateGrad, needsGrad, shapeSize, type Node } from './tensor.js';
+export { Tensor, tidy, keep, noGrad, isGradEnabled, record, accumulateGrad, passGrad, needsGrad, shapeSize, type Node } from './tensor.js';
 export { floatPool, intPool } from './pool.js';
 export { linear, matmul } from './ops/linear.js';
 export { conv2d, type Conv2dOptions } from './ops/conv.js';

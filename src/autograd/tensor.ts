@@ -111,7 +111,7 @@ export class Tensor {
     const full = shape.map((d) => (d === -1 ? this.numel / known : d));
     if (shapeSize(full) !== this.numel) throw new ShapeError(`cannot reshape [${this.shape.join(', ')}] to [${shape.join(', ')}]`);
     const out = new Tensor(this.data, full, { base: this.base ?? this });
-    record(out, [this], (gy) => accumulateGrad(this, (dst) => dst.set(gy)));
+    record(out, [this], (gy) => passGrad(this, out, gy));
     return out;
   }
 
@@ -179,9 +179,11 @@ function reachableNodes(t: Tensor): Node[] {
 /**
  * Adds a gradient contribution to t. `compute` writes the contribution into
  * the buffer it is given (overwriting it); the first contribution goes
- * straight into the gradient buffer, later ones through a pooled temporary.
+ * straight into the gradient buffer. Later ones go through a pooled
+ * temporary, unless `addInto` is given: it adds the contribution in place,
+ * saving the temporary's write and read.
  */
-export function accumulateGrad(t: Tensor, compute: (dst: Float32Array) => void): void {
+export function accumulateGrad(t: Tensor, compute: (dst: Float32Array) => void, addInto?: (dst: Float32Array) => void): void {
   if (!t.requiresGrad) return;
   const n = t.numel;
   if (t.gradData === null) {
@@ -190,6 +192,8 @@ export function accumulateGrad(t: Tensor, compute: (dst: Float32Array) => void):
     compute(t.gradData);
   } else if (t.gradIsZero) {
     compute(t.gradData);
+  } else if (addInto) {
+    addInto(t.gradData);
   } else {
     const tmp = floatPool.acquire(n);
     compute(tmp);
@@ -197,6 +201,22 @@ export function accumulateGrad(t: Tensor, compute: (dst: Float32Array) => void):
     floatPool.release(tmp);
   }
   t.gradIsZero = false;
+}
+
+/**
+ * Passes out's gradient unchanged to t (add, reshape). When t has no
+ * gradient yet and is an intermediate result, it takes over out's buffer
+ * instead of copying it: out's gradient is released right after its node
+ * runs anyway, unless it is retained.
+ */
+export function passGrad(t: Tensor, out: Tensor, gy: Float32Array): void {
+  if (t.requiresGrad && t.gradData === null && t.node !== null && out.gradData === gy && !out.retainsGrad && gy.length === t.numel) {
+    t.gradData = gy;
+    t.gradIsZero = false;
+    out.gradData = null;
+    return;
+  }
+  accumulateGrad(t, (dst) => dst.set(gy), (dst) => kernels.axpy(gy.length, 1, gy, dst));
 }
 
 /** Whether ops record nodes for backward right now. */

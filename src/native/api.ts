@@ -171,9 +171,10 @@ export interface Kernels {
   /**
    * Gradient of the activation sign. mode 0, clipped straight-through:
    * dx = dy where |x| < 1, else 0. mode 1, Bi-Real's ApproxSign:
-   * dx = dy * (2 - 2|x|) where |x| < 1, else 0.
+   * dx = dy * (2 - 2|x|) where |x| < 1, else 0. With accumulate, the result
+   * is added to dx instead (dx += ...), saving a temporary and a pass.
    */
-  signBackward(len: number, x: F32, dy: F32, mode: number, dx: F32): void;
+  signBackward(len: number, x: F32, dy: F32, mode: number, dx: F32, accumulate?: boolean): void;
 
   // ---- optimizers (in place on param and state) -----------------------------
   /**

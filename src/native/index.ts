@@ -212,10 +212,10 @@ export function checked(k: Kernels): Kernels {
       k.codesToWeights(groups, groupSize, codes, scales, out);
     },
     signForward(len, x, y) { need('sign x', x, len); need('sign y', y, len); k.signForward(len, x, y); },
-    signBackward(len, x, dy, mode, dx) {
+    signBackward(len, x, dy, mode, dx, accumulate = false) {
       if (mode !== 0 && mode !== 1) throw new ShapeError(`signBackward: mode must be 0 (STE) or 1 (ApproxSign), got ${mode}`);
       need('sign x', x, len); need('sign dy', dy, len); need('sign dx', dx, len);
-      k.signBackward(len, x, dy, mode, dx);
+      k.signBackward(len, x, dy, mode, dx, accumulate);
     },
     sgdStep(len, p, g, buf, lr, momentum, dampening, wd, nesterov, first) {
       need('sgd param', p, len); need('sgd grad', g, len);

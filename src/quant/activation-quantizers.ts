@@ -17,7 +17,8 @@ export interface ActivationQuantizer {
 export function binarySign(x: Tensor, mode: 0 | 1): Tensor {
   const y = Tensor.empty(x.shape);
   kernels.signForward(x.numel, x.data, y.data);
-  record(y, [x], (gy) => accumulateGrad(x, (dx) => kernels.signBackward(x.numel, x.data, gy, mode, dx)));
+  record(y, [x], (gy) => accumulateGrad(x, (dx) => kernels.signBackward(x.numel, x.data, gy, mode, dx),
+    (dx) => kernels.signBackward(x.numel, x.data, gy, mode, dx, true)));
   return y;
 }
 

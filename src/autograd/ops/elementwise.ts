@@ -1,5 +1,5 @@
 // Elementwise arithmetic and reductions to a scalar.
-import { Tensor, accumulateGrad, record } from '../tensor.js';
+import { Tensor, accumulateGrad, passGrad, record } from '../tensor.js';
 import { kernels } from '../../native/index.js';
 import { expectShape } from './common.js';
 
@@ -7,9 +7,10 @@ export function add(a: Tensor, b: Tensor): Tensor {
   expectShape('add', 'second operand', b, a.shape);
   const y = Tensor.empty(a.shape);
   kernels.add(a.numel, a.data, b.data, y.data);
+  // The second operand first: the first may take over y's gradient buffer.
   record(y, [a, b], (gy) => {
-    accumulateGrad(a, (da) => da.set(gy));
-    accumulateGrad(b, (db) => db.set(gy));
+    passGrad(b, y, gy);
+    passGrad(a, y, gy);
   });
   return y;
 }

@@ -43,9 +43,10 @@ export function signForward(len: number, x: F32, y: F32): void {
   for (let i = 0; i < len; i++) y[i] = x[i] < 0 ? -1 : 1;
 }
 
-export function signBackward(len: number, x: F32, dy: F32, mode: number, dx: F32): void {
+export function signBackward(len: number, x: F32, dy: F32, mode: number, dx: F32, accumulate = false): void {
   for (let i = 0; i < len; i++) {
     const a = Math.abs(x[i]);
-    dx[i] = a < 1 ? (mode === 0 ? dy[i] : dy[i] * (2 - 2 * a)) : 0;
+    const g = a < 1 ? (mode === 0 ? dy[i] : Math.fround(dy[i] * (2 - 2 * a))) : 0;
+    dx[i] = accumulate ? dx[i] + g : g;
   }
 }
