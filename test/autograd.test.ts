@@ -163,3 +163,20 @@ test('parameter gradients equal a direct float64 computation (linear layer)', ()
   for (let o = 0; o < 2; o++) for (let i = 0; i < 3; i++) want[o * 3 + i] = xd[i] + xd[3 + i];
   assertClose(w.gradData!, want, { rtol: 1e-6 }, 'dW');
 });
+
+test('gradients passed through add and reshape are right when buffers are handed over', () => {
+  const rng = new Rng(31);
+  const p = new Tensor(randn(rng, 12), [3, 4], { requiresGrad: true });
+  const q = new Tensor(randn(rng, 12), [3, 4], { requiresGrad: true });
+  // h is an intermediate used twice by add and once more by mul: the first
+  // operand may take over the sum's gradient buffer, the second must not
+  // see that buffer change under it, and later contributions add to it.
+  const h = mul(p, q);
+  const s = add(h, h);
+  const r = add(s.reshape([12]).reshape([3, 4]), mul(h, q));
+  sum(r).backward();
+  // d/dp sum(2pq + pq^2) = 2q + q^2, d/dq = 2p + 2pq
+  const wantP = q.data.map((v) => 2 * v + v * v), wantQ = p.data.map((v, i) => 2 * v + 2 * v * q.data[i]);
+  assertClose(p.grad!.data, wantP, { rtol: 1e-6 }, 'dp');
+  assertClose(q.grad!.data, wantQ, { rtol: 1e-6 }, 'dq');
+});
