@@ -1,6 +1,6 @@
-// Batch norm over [n, c, hw]. Statistics are accumulated in double (two
-// passes: mean, then squared deviations) so float32 results match a float64
-// reference. Channels are split across threads. BatchNorm1d (hw = 1) has each
+// Batch norm over [n, c, hw]. Statistics take one pass: float partial sums
+// over short blocks, accumulated in double, so float32 results match a
+// float64 reference. Channels are split across threads. BatchNorm1d (hw = 1) has each
 // channel strided by c, so it runs row by row, vectorised across channels.
 #include <algorithm>
 #include <cmath>
@@ -33,27 +33,37 @@ void column_mean_var(int n, int c, int c0, int c1, const float* x, double* mean,
   for (int j = 0; j < w; j++) var[j] /= n;
 }
 
+// Sums of a run of floats: float partial sums over short blocks (8 lanes,
+// at most kBlock terms each, so their rounding stays near 1e-7 relative),
+// added into double accumulators.
+constexpr int kBlock = 256;
+
+// One pass over channel ch: the mean and (biased) variance, accumulated as
+// sums of (x - shift) and (x - shift)^2 with the channel's first value as
+// the shift, so the variance does not cancel when |mean| >> std.
 void channel_mean_var(int n, int c, int hw, int ch, const float* x, double& mean, double& var) {
   const int64_t cs = static_cast<int64_t>(c) * hw;
-  double s = 0.0;
+  const float shift = x[static_cast<int64_t>(ch) * hw];
+  double s = 0.0, q = 0.0;
   for (int i = 0; i < n; i++) {
     const float* p = x + i * cs + static_cast<int64_t>(ch) * hw;
-#pragma omp simd reduction(+ : s)
-    for (int k = 0; k < hw; k++) s += p[k];
-  }
-  const double M = static_cast<double>(n) * hw;
-  mean = s / M;
-  double q = 0.0;
-  for (int i = 0; i < n; i++) {
-    const float* p = x + i * cs + static_cast<int64_t>(ch) * hw;
-    const double m = mean;
-#pragma omp simd reduction(+ : q)
-    for (int k = 0; k < hw; k++) {
-      const double d = p[k] - m;
-      q += d * d;
+    for (int k0 = 0; k0 < hw; k0 += kBlock) {
+      const int k1 = std::min(hw, k0 + kBlock);
+      float bs = 0.0f, bq = 0.0f;
+#pragma omp simd reduction(+ : bs, bq)
+      for (int k = k0; k < k1; k++) {
+        const float d = p[k] - shift;
+        bs += d;
+        bq += d * d;
+      }
+      s += bs;
+      q += bq;
     }
   }
-  var = q / M;
+  const double M = static_cast<double>(n) * hw;
+  const double ms = s / M;
+  mean = shift + ms;
+  var = std::max(0.0, q / M - ms * ms);
 }
 
 // y = (x - mean) * a + beta for channel ch (or channel columns when hw = 1).
@@ -186,10 +196,16 @@ void batchnorm_backward(int n, int c, int hw, const float* x, const float* dy, c
       for (int i = 0; i < n; i++) {
         const float* xp = x + i * cs + static_cast<int64_t>(ch) * hw;
         const float* dp = dy + i * cs + static_cast<int64_t>(ch) * hw;
-#pragma omp simd reduction(+ : sdy, sdx)
-        for (int q = 0; q < hw; q++) {
-          sdy += dp[q];
-          sdx += static_cast<double>(dp[q]) * (xp[q] - mean);
+        for (int q0 = 0; q0 < hw; q0 += kBlock) {
+          const int q1 = std::min(hw, q0 + kBlock);
+          float bdy = 0.0f, bdx = 0.0f;
+#pragma omp simd reduction(+ : bdy, bdx)
+          for (int q = q0; q < q1; q++) {
+            bdy += dp[q];
+            bdx += dp[q] * (xp[q] - mean);
+          }
+          sdy += bdy;
+          sdx += bdx;
         }
       }
       float a, b, k;

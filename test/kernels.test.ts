@@ -177,6 +177,7 @@ const bnCases: BnCase[] = [
   { n: 1, c: 1, hw: 2, mean: 0, std: 1 },     // the smallest trainable case
   { n: 3, c: 5, hw: 9, mean: 10, std: 1 },    // mean large compared with the spread
   { n: 16, c: 4, hw: 1, mean: -3, std: 0.1 },
+  { n: 8, c: 3, hw: 300, mean: 400, std: 0.05 }, // one-pass variance: |mean| / std = 8000, blocks of 256 + a tail
 ];
 
 function bnParams(rng: Rng, cs: BnCase) {
