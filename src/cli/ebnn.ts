@@ -6,6 +6,7 @@ import { registerEval } from './commands/eval.js';
 import { registerModels } from './commands/models.js';
 import { registerDemo } from './commands/demo.js';
 import { registerData } from './commands/data.js';
+import { registerExperiment } from './commands/experiment.js';
 import { runMain } from './main.js';
 import { UserError } from '../util/errors.js';
 
@@ -20,6 +21,7 @@ registerEval(program);
 registerModels(program);
 registerDemo(program);
 registerData(program);
+registerExperiment(program);
 
 runMain(async () => {
   try {

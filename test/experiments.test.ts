@@ -1,0 +1,50 @@
+// The paper's studies: the toy enumeration's counts (method.md: 4096 -> 76,
+// 924 -> 66, peak at the equal ratio) through the CLI, numpy's arange, and
+// the SVG charts the reports embed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { numpyArange } from '../src/experiments/toy.js';
+import { lineChart, niceTicks } from '../src/experiments/svg.js';
+
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'ebnn.js');
+
+test('numpyArange reproduces numpy.arange(-5, 5, 0.04) bit for bit', () => {
+  const a = numpyArange(-5, 5, 0.04);
+  assert.equal(a.length, 250);
+  assert.equal(a[0], -5);
+  assert.equal(a[1], -4.96);
+  // numpy steps by (start + step) - start, so the last value is not 4.96.
+  assert.equal(a[249], 4.960000000000008);
+});
+
+test('ebnn experiment toy --json: 4096 -> 76 and 924 -> 66 unique boundaries, peak at k = 6', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-toy-'));
+  const r = spawnSync(process.execPath, [cli, 'experiment', 'toy', '--json', '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.deepEqual(j.all, { combinations: 4096, unique: 76 });
+  assert.deepEqual(j.bihalf, { combinations: 924, unique: 66 });
+  assert.equal(j.perK.length, 13);
+  assert.equal(j.perK.reduce((s: number, p: { combinations: number }) => s + p.combinations, 0), 4096);
+  const best = j.perK.reduce((a: { unique: number }, b: { unique: number }) => (b.unique > a.unique ? b : a));
+  assert.equal(best.k, 6);
+  assert.ok(fs.readFileSync(path.join(out, 'toy.svg'), 'utf8').startsWith('<svg'));
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'toy.json'), 'utf8')), j);
+});
+
+test('charts: round ticks cover the data; one marker per point, error bars drawn', () => {
+  assert.deepEqual(niceTicks(0, 12, 5), [0, 2.5, 5, 7.5, 10, 12.5]);
+  assert.deepEqual(niceTicks(0.42, 0.58, 4), [0.4, 0.45, 0.5, 0.55, 0.6]);
+  const svg = lineChart({
+    title: 'a <b>', xLabel: 'p', yLabel: 'acc',
+    series: [{ name: 's1', points: [{ x: 0.1, y: 0.5, err: 0.02 }, { x: 0.5, y: 0.6 }] }, { name: 's2', points: [{ x: 0.3, y: 0.55 }] }],
+  });
+  assert.equal((svg.match(/<circle/g) ?? []).length, 3);
+  assert.equal((svg.match(/<polyline/g) ?? []).length, 1);
+  assert.ok(svg.includes('a &lt;b&gt;'), 'title is escaped');
+});
