@@ -48,3 +48,25 @@ test('charts: round ticks cover the data; one marker per point, error bars drawn
   assert.equal((svg.match(/<polyline/g) ?? []).length, 1);
   assert.ok(svg.includes('a &lt;b&gt;'), 'title is escaped');
 });
+
+test('a study sweep runs each setting once, skips finished runs when rerun, and reports from the logs', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-sweep-'));
+  const sweep = path.join(out, 'prune'), rep = path.join(out, 'report');
+  const args = [cli, 'experiment', 'prune', '--dataset', 'synthetic', '--epochs', '1', '--train-limit', '128', '--test-limit', '64', '--quiet', '-o', sweep];
+  const first = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal((first.stderr.match(/epoch 1: test top-1/g) ?? []).length, 5, first.stderr);
+  for (const k of ['0', '0.3', '0.5', '0.7', '0.9']) assert.ok(fs.existsSync(path.join(sweep, `k${k}-s0`, 'metrics.jsonl')), `run k${k}`);
+  const again = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  assert.equal(again.status, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /epoch 1: test top-1/, 'finished runs are not trained again');
+  const r = spawnSync(process.execPath, [cli, 'report', sweep, '-o', rep], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const md = fs.readFileSync(path.join(rep, 'report.md'), 'utf8');
+  assert.equal((md.match(/^\| halfmask\(k\) \| /gm) ?? []).length, 5, md);
+  assert.match(fs.readFileSync(path.join(rep, 'report.html'), 'utf8'), /<svg/);
+  assert.ok(fs.readdirSync(path.join(rep, 'figures')).some((f) => f.endsWith('-accuracy.svg')));
+  const bad = spawnSync(process.execPath, [cli, 'report', path.join(out, 'nope')], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+});

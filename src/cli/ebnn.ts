@@ -7,6 +7,7 @@ import { registerModels } from './commands/models.js';
 import { registerDemo } from './commands/demo.js';
 import { registerData } from './commands/data.js';
 import { registerExperiment } from './commands/experiment.js';
+import { registerReport } from './commands/report.js';
 import { runMain } from './main.js';
 import { UserError } from '../util/errors.js';
 
@@ -22,6 +23,7 @@ registerModels(program);
 registerDemo(program);
 registerData(program);
 registerExperiment(program);
+registerReport(program);
 
 runMain(async () => {
   try {

@@ -5,8 +5,13 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { enumerateToy, type ToyResult } from '../../experiments/toy.js';
 import { lineChart } from '../../experiments/svg.js';
+import { runSweep, type SweepSpec } from '../../experiments/sweep.js';
+import { studies, type StudyOptions } from '../../experiments/studies.js';
 import { writeFileAtomic } from '../../train/index.js';
-import { progressBar } from '../progress.js';
+import { UserError } from '../../util/errors.js';
+import { progressBar, type Progress } from '../progress.js';
+import { pct } from '../format.js';
+import { integer } from '../options.js';
 
 function toyChart(r: ToyResult): string {
   return lineChart({
@@ -39,7 +44,76 @@ function registerToy(exp: Command): void {
     });
 }
 
+interface SweepFlags {
+  dataset?: string; dataDir?: string; epochs?: number; seeds?: number; out?: string; models?: string;
+  trainLimit?: number; testLimit?: number; threads?: number; dryRun?: boolean; quiet?: boolean;
+}
+
+/** Runs a study's sweep: one line per epoch, a progress bar on a terminal, Ctrl-C saves and stops. */
+async function runStudy(spec: SweepSpec, out: string, flags: SweepFlags): Promise<void> {
+  const log = (line: string) => process.stderr.write(line + '\n');
+  if (flags.dryRun) {
+    for (const r of spec.runs) console.log(`${r.name}\t${JSON.stringify(r.config)}`);
+    return;
+  }
+  let stop = false;
+  const onSigint = () => { stop = true; log('\nCtrl-C: saving a checkpoint after this step; rerun the same command to continue'); };
+  process.on('SIGINT', onSigint);
+  const ui: { bar: Progress | null; run: string } = { bar: null, run: '' };
+  try {
+    log(`${spec.title}: ${spec.runs.length} runs into ${out} (finished runs are skipped, an interrupted one resumes)`);
+    await runSweep(spec, out, {
+      onRun: (run, i, n, resumed) => { ui.run = run.name; log(`[${i + 1}/${n}] ${run.name}${resumed ? ' (resuming)' : ''}`); },
+      train: {
+        onEpochStart: (epoch, steps, start) => {
+          if (!flags.quiet && process.stderr.isTTY) ui.bar = progressBar(steps, `${ui.run} epoch ${epoch + 1}`);
+          ui.bar?.update(start, {});
+        },
+        onStep: (st) => ui.bar?.update(st.step, { loss: st.loss, acc: st.top1, imgs: st.imagesPerSecond }),
+        onEpochEnd: (m) => {
+          ui.bar?.stop(); ui.bar = null;
+          log(`  ${ui.run} epoch ${m.epoch}: test top-1 ${pct(m.test.top1)}, train ${pct(m.train.top1)}, ${m.imagesPerSecond.toFixed(0)} img/s, ${m.seconds.toFixed(0)} s`);
+        },
+        shouldStop: () => stop,
+      },
+    });
+    log(stop ? 'stopped' : `done: ebnn report ${out}`);
+  } finally {
+    ui.bar?.stop();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function studyCommand(exp: Command, name: keyof typeof studies, description: string, datasets: string[]): void {
+  const cmd = exp.command(name).description(description)
+    .option('--dataset <name>', `dataset: ${datasets.join(' | ')}`, datasets[0])
+    .option('--data-dir <dir>', 'dataset folder (default: the dataset\'s usual place)')
+    .option('--epochs <n>', 'epochs per run (default: the study\'s budget)', integer)
+    .option('--seeds <n>', 'seeds per setting (default: the study\'s)', integer)
+    .option('-o, --out <dir>', 'sweep folder (default runs/<study>-<dataset>)')
+    .option('--train-limit <n>', 'train on the first n images only (quick checks)', integer)
+    .option('--test-limit <n>', 'evaluate on the first n images only', integer)
+    .option('--threads <n>', 'compute threads', integer)
+    .option('--dry-run', 'list the runs and exit')
+    .option('--quiet', 'no progress bar');
+  if (name === 'compare') cmd.option('--models <list>', 'comma-separated: conv2,conv4,conv6,conv8,resnet20,resnet20-1w1a', 'conv2,conv4,conv6,conv8');
+  cmd.action(async (flags: SweepFlags) => {
+    if (!datasets.includes(flags.dataset!)) throw new UserError(`${name}: --dataset must be one of ${datasets.join(', ')}, got "${flags.dataset}"`);
+    const extra = Object.fromEntries(Object.entries({ trainLimit: flags.trainLimit, testLimit: flags.testLimit, threads: flags.threads }).filter(([, v]) => v !== undefined));
+    const o: StudyOptions & { models?: string[] } = {
+      dataset: flags.dataset as StudyOptions['dataset'], dataDir: flags.dataDir, epochs: flags.epochs, seeds: flags.seeds, extra,
+      models: flags.models?.split(',').map((m) => m.trim()).filter(Boolean),
+    };
+    if (flags.epochs !== undefined && flags.epochs < 1) throw new UserError('--epochs must be at least 1');
+    if (flags.seeds !== undefined && flags.seeds < 1) throw new UserError('--seeds must be at least 1');
+    await runStudy(studies[name](o), flags.out ?? path.join('runs', `${name}-${flags.dataset}`), flags);
+  });
+}
+
 export function registerExperiment(program: Command): void {
-  const exp = program.command('experiment').description("reproduce the paper's studies (toy)");
+  const exp = program.command('experiment').description("reproduce the paper's studies: toy, ratio, compare, prune");
   registerToy(exp);
+  studyCommand(exp, 'ratio', 'accuracy vs enforced bit ratio p (bihalf(p) for p in 0.1..0.9, and sign), several seeds', ['fashion-mnist', 'cifar10', 'synthetic']);
+  studyCommand(exp, 'compare', 'sign vs bihalf vs IR-Net on conv2/4 (3 seeds, 15 epochs) and conv6/8 (1 seed, 10 epochs), CIFAR-10', ['cifar10', 'synthetic']);
+  studyCommand(exp, 'prune', 'halfmask binary weight pruning at k = 0, 0.3, 0.5, 0.7, 0.9 on conv2, CIFAR-10', ['cifar10', 'synthetic']);
 }

@@ -1,0 +1,134 @@
+// Renders sweeps (and single runs) from their logs: Markdown tables plus SVG
+// figures, and one HTML page with the figures inline. Every number comes
+// from the metrics.jsonl files, so the report regenerates from the logs.
+import fs from 'node:fs';
+import path from 'node:path';
+import { lineChart, type Series } from './svg.js';
+import { loadSweep, meanStd, readMetrics, type RunResult, type SweepSpec } from './sweep.js';
+import type { EpochMetrics } from '../train/trainer.js';
+import { UserError } from '../util/errors.js';
+
+export interface Figure { file: string; title: string; svg: string }
+export interface Section { title: string; markdown: string; figures: Figure[] }
+
+const pct = (v: number) => (100 * v).toFixed(2);
+const pm = (v: number[]) => { const s = meanStd(v); return s.n > 1 ? `${pct(s.mean)} ± ${pct(s.std)}` : pct(s.mean); };
+const minutes = (s: number) => (s / 60).toFixed(1);
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+/** Sum of bit flips over the binary layers in an epoch. */
+const flips = (m: EpochMetrics) => m.bits.reduce((s, b) => s + b.flipsUp + b.flipsDown, 0);
+/** Weight-count-weighted mean entropy of the binary layers, bits per weight. */
+const entropy = (m: EpochMetrics) => {
+  const w = m.bits.reduce((s, b) => s + b.weights, 0);
+  return w ? m.bits.reduce((s, b) => s + b.entropyBits * b.weights, 0) / w : 0;
+};
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const t of items) m.set(key(t), [...(m.get(key(t)) ?? []), t]);
+  return m;
+}
+
+/** Per-epoch mean over the runs of a series (epochs that every run reached). */
+function curve(runs: RunResult[], f: (m: EpochMetrics) => number): { x: number; y: number }[] {
+  const n = Math.min(...runs.map((r) => r.metrics.length));
+  return Array.from({ length: n }, (_, e) => ({ x: e + 1, y: meanStd(runs.map((r) => f(r.metrics[e]))).mean }));
+}
+
+function curveFigure(name: string, title: string, yLabel: string, bySeries: Map<string, RunResult[]>, f: (m: EpochMetrics) => number): Figure | null {
+  const series: Series[] = [...bySeries].map(([label, runs]) => ({ name: label, points: curve(runs, f) })).filter((s) => s.points.length);
+  if (!series.length) return null;
+  return { file: `${name}.svg`, title, svg: lineChart({ title, xLabel: 'epoch', yLabel, series }) };
+}
+
+/** A sweep: summary table, the study's own plot, and training curves. */
+export function sweepSection(spec: SweepSpec, results: RunResult[], name: string): Section {
+  const done = results.filter((r) => r.epochsDone > 0);
+  const bySetting = groupBy(done, (r) => `${r.label}\u0000${r.x ?? ''}`);
+  const rows = [...bySetting.values()].map((rs) => {
+    const complete = rs.filter((r) => r.epochsDone >= r.epochs);
+    const final = complete.map((r) => r.finalTop1!);
+    return `| ${rs[0].label} | ${rs[0].x ?? ''} | ${final.length ? pm(final) : '-'} | ${complete.length ? pm(complete.map((r) => r.bestTop1!)) : '-'} | ${complete.length}/${rs.length} | ${rs[0].epochs} | ${minutes(rs.reduce((s, r) => s + r.seconds, 0) / rs.length)} |`;
+  });
+  const md = [
+    `Runs: ${done.length} of ${results.length} started, ${results.filter((r) => r.epochsDone >= r.epochs).length} complete. Test top-1 (%), mean ± sample std over seeds; minutes of training per run (evaluation excluded).`,
+    '',
+    `| setting | ${spec.xLabel ?? 'x'} | final top-1 | best top-1 | seeds done | epochs | min/run |`,
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+  const figures: Figure[] = [];
+  const withX = done.filter((r) => r.x !== undefined && r.epochsDone >= r.epochs);
+  if (withX.length) {
+    const series: Series[] = [...groupBy(withX, (r) => r.label)].map(([label, rs]) => ({
+      name: label,
+      points: [...groupBy(rs, (r) => String(r.x))].map(([, g]) => { const s = meanStd(g.map((r) => 100 * r.finalTop1!)); return { x: g[0].x!, y: s.mean, err: s.std }; }).sort((a, b) => a.x - b.x),
+    }));
+    const xs = withX.map((r) => r.x!);
+    // Settings without an x (sign) are drawn flat across the x range for reference.
+    for (const [label, rs] of groupBy(done.filter((r) => r.x === undefined && r.epochsDone >= r.epochs), (r) => r.label)) {
+      const s = meanStd(rs.map((r) => 100 * r.finalTop1!));
+      series.push({ name: `${label} (no ratio)`, points: [{ x: Math.min(...xs), y: s.mean, err: s.std }, { x: Math.max(...xs), y: s.mean, err: s.std }] });
+    }
+    const title = `${spec.study}: final test top-1 vs ${spec.xLabel ?? 'x'}`;
+    figures.push({ file: `${name}-accuracy.svg`, title, svg: lineChart({ title, xLabel: spec.xLabel ?? 'x', yLabel: 'test top-1 (%)', series }) });
+  }
+  const bySeries = groupBy(done, (r) => (r.x === undefined ? r.label : `${r.label} ${r.x}`));
+  for (const f of [
+    curveFigure(`${name}-test-top1`, `${spec.study}: test top-1 per epoch`, 'test top-1 (%)', bySeries, (m) => 100 * m.test.top1),
+    curveFigure(`${name}-flips`, `${spec.study}: weight flips per epoch`, 'flips (all binary layers)', bySeries, flips),
+    curveFigure(`${name}-entropy`, `${spec.study}: weight entropy after each epoch`, 'bits per weight', bySeries, entropy),
+  ]) if (f) figures.push(f);
+  return { title: spec.title, markdown: md, figures };
+}
+
+/** A single training run folder: its per-epoch table and curves. */
+export function runSection(dir: string, name: string): Section {
+  const metrics = readMetrics(dir);
+  const rows = metrics.map((m) => `| ${m.epoch} | ${pct(m.train.top1)} | ${pct(m.test.top1)} | ${flips(m)} | ${entropy(m).toFixed(3)} | ${m.imagesPerSecond.toFixed(0)} | ${minutes(m.seconds)} |`);
+  const md = ['| epoch | train top-1 | test top-1 | flips | entropy | img/s | min |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
+  const run: RunResult = { name, label: name, seed: 0, epochs: metrics.length, epochsDone: metrics.length, finalTop1: null, bestTop1: null, seconds: 0, metrics };
+  const figures = [curveFigure(`${name}-test-top1`, `${name}: test top-1 per epoch`, 'test top-1 (%)', new Map([[name, [run]]]), (m) => 100 * m.test.top1)].filter((f): f is Figure => f !== null);
+  return { title: `Run ${dir}`, markdown: md, figures };
+}
+
+/** Builds the sections for folders that hold a sweep (sweep.json) or one run (metrics.jsonl). */
+export function buildReport(dirs: string[]): Section[] {
+  return dirs.map((dir) => {
+    const name = slug(path.basename(path.resolve(dir))) || 'run';
+    if (fs.existsSync(path.join(dir, 'sweep.json'))) {
+      const { spec, results } = loadSweep(dir);
+      return sweepSection(spec, results, name);
+    }
+    if (fs.existsSync(path.join(dir, 'metrics.jsonl'))) return runSection(dir, name);
+    throw new UserError(`${dir}: neither a sweep (sweep.json) nor a training run (metrics.jsonl)`);
+  });
+}
+
+export function renderMarkdown(sections: Section[], figureDir: string): string {
+  return sections.map((s) => [`## ${s.title}`, '', s.markdown, '', ...s.figures.map((f) => `![${f.title}](${figureDir}/${f.file})\n`)].join('\n')).join('\n');
+}
+
+export function renderHtml(sections: Section[]): string {
+  const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const table = (md: string) => {
+    const lines = md.split('\n');
+    const out: string[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i];
+      if (!l.startsWith('|')) { if (l.trim()) out.push(`<p>${esc(l)}</p>`); continue; }
+      if (/^\|[-| ]+\|$/.test(l)) continue;
+      const cells = l.slice(1, -1).split('|').map((c) => esc(c.trim()));
+      const tag = i + 1 < lines.length && /^\|[-| ]+\|$/.test(lines[i + 1]) ? 'th' : 'td';
+      out.push(`<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`);
+    }
+    return out.join('\n').replace(/(<tr>[\s\S]*<\/tr>)/, '<table>$1</table>');
+  };
+  return `<!doctype html><html><head><meta charset="utf-8"><title>equalbits report</title>
+<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}figure{display:inline-block;margin:8px}</style></head><body>
+<h1>equalbits report</h1>
+${sections.map((s) => `<h2>${esc(s.title)}</h2>\n${table(s.markdown)}\n${s.figures.map((f) => `<figure>${f.svg}</figure>`).join('\n')}`).join('\n')}
+</body></html>
+`;
+}
