@@ -39,6 +39,7 @@ test('ebnn experiment toy --json: 4096 -> 76 and 924 -> 66 unique boundaries, pe
 
 test('charts: round ticks cover the data; one marker per point, error bars drawn', () => {
   assert.deepEqual(niceTicks(0, 12, 5), [0, 2.5, 5, 7.5, 10, 12.5]);
+  assert.deepEqual(niceTicks(0, 12, 6, true), [0, 2, 4, 6, 8, 10, 12]);
   assert.deepEqual(niceTicks(0.42, 0.58, 4), [0.4, 0.45, 0.5, 0.55, 0.6]);
   const svg = lineChart({
     title: 'a <b>', xLabel: 'p', yLabel: 'acc',

@@ -20,11 +20,12 @@ const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const fmt = (v: number): string => String(+v.toPrecision(6));
 
-/** About `count` round tick values covering [lo, hi]. */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
+/** About `count` round tick values covering [lo, hi]; whole numbers only when `integer`. */
+export function niceTicks(lo: number, hi: number, count = 5, integer = false): number[] {
   if (!(hi > lo)) { const d = Math.abs(lo) > 0 ? Math.abs(lo) * 0.1 : 1; lo -= d; hi += d; }
   const raw = (hi - lo) / count, mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
+  const steps = [1, 2, 2.5, 5, 10].map((m) => m * mag).filter((s) => !integer || Number.isInteger(s));
+  const step = steps.find((s) => s >= raw) ?? 10 * mag;
   const ticks: number[] = [];
   for (let t = Math.floor(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(+t.toPrecision(12));
   if (ticks[0] > lo) ticks.unshift(+(ticks[0] - step).toPrecision(12));
@@ -35,7 +36,7 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
 export function lineChart(o: ChartOptions): string {
   const W = o.width ?? 560, H = o.height ?? 340, L = 64, R = 16 + (o.series.length > 1 ? 130 : 0), T = 34, B = 48;
   const pts = o.series.flatMap((s) => s.points);
-  const xs = niceTicks(Math.min(...pts.map((p) => p.x)), Math.max(...pts.map((p) => p.x)));
+  const xs = niceTicks(Math.min(...pts.map((p) => p.x)), Math.max(...pts.map((p) => p.x)), 6, pts.every((p) => Number.isInteger(p.x)));
   const ys = niceTicks(Math.min(...pts.map((p) => p.y - (p.err ?? 0))), Math.max(...pts.map((p) => p.y + (p.err ?? 0))));
   const [x0, x1, y0, y1] = [xs[0], xs[xs.length - 1], ys[0], ys[ys.length - 1]];
   const px = (x: number) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
