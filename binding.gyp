@@ -7,6 +7,7 @@
         "native/threads.cc",
         "native/gemm.cc",
         "native/conv.cc",
+        "native/winograd.cc",
         "native/batchnorm.cc",
         "native/pool.cc",
         "native/elementwise.cc",

@@ -1,4 +1,7 @@
 // 2-D convolution as im2col + GEMM (single-threaded OpenBLAS per call).
+// The forward of 3x3 stride-1 convs with enough channels and images goes to
+// the Winograd path instead (winograd.cc), and so does stride-1 backward
+// data, through the forward conv below.
 //
 // For each image, the patches of a block of output rows are unfolded into a
 // column buffer col[K = cin*kh*kw, rows*ow] (per-thread scratch) and
@@ -161,6 +164,10 @@ void conv2d_forward(const ConvGeom& g, const float* x, const float* w, const flo
   const int oh = g.oh(), ow = g.ow(), P = oh * ow, K = g.cin * g.kh * g.kw;
   const int64_t xs = static_cast<int64_t>(g.cin) * g.h * g.w, ys = static_cast<int64_t>(g.cout) * P;
   if (g.n == 0 || g.cout == 0 || P == 0) return;
+  if (winograd_suits(g)) {
+    winograd_forward(g, x, w, bias, y);
+    return;
+  }
   const bool pw = pointwise(g), pad = needs_pad(g);
   const Padded pd(g);
   const int nth = conv_threads(g);
@@ -223,13 +230,15 @@ void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, fl
   const int oh = g.oh(), ow = g.ow(), P = oh * ow, K = g.cin * g.kh * g.kw, kk = g.kh * g.kw;
   const int64_t xs = static_cast<int64_t>(g.cin) * g.h * g.w, ys = static_cast<int64_t>(g.cout) * P;
   if (g.n == 0 || g.cin == 0) return;
-  if (g.sh == 1 && g.sw == 1 && g.ph < g.kh && g.pw < g.kw && !pointwise(g) && g.cin >= kMinCinAsForward) {
-    // Stride 1: dx is the forward conv of dy, padded by k-1-p, with the
-    // weights flipped and cin/cout swapped. Its GEMM [cin, cout*k*k] x col
-    // has a deep inner dimension, which runs ~15% faster than the shallow
-    // W^T x dy (K = cout) of the col2im route, and im2col costs about what
-    // col2im does.
-    const ConvGeom t{g.n, g.cout, oh, ow, g.cin, g.kh, g.kw, 1, 1, g.kh - 1 - g.ph, g.kw - 1 - g.pw};
+  // Stride 1: dx is the forward conv of dy, padded by k-1-p, with the
+  // weights flipped and cin/cout swapped. Its GEMM [cin, cout*k*k] x col
+  // has a deep inner dimension, which runs ~15% faster than the shallow
+  // W^T x dy (K = cout) of the col2im route, and im2col costs about what
+  // col2im does. Where that forward conv takes the Winograd path it is
+  // faster still, whatever cin.
+  const ConvGeom t{g.n, g.cout, oh, ow, g.cin, g.kh, g.kw, 1, 1, g.kh - 1 - g.ph, g.kw - 1 - g.pw};
+  if (g.sh == 1 && g.sw == 1 && g.ph < g.kh && g.pw < g.kw && !pointwise(g) &&
+      (g.cin >= kMinCinAsForward || winograd_suits(t))) {
     float* wt = reserve_scratch(kScratchWeights, 1, static_cast<size_t>(g.cin) * g.cout * kk);
     for (int co = 0; co < g.cout; co++)
       for (int ci = 0; ci < g.cin; ci++)

@@ -39,7 +39,14 @@ void parallel_dynamic(int nthreads, int64_t ntasks, const std::function<void(int
 // shrunk. Must be called on the main thread (before `parallel`); returns the
 // buffer of thread `tid` in slot `slot`, with room for at least n floats for
 // every thread 0..nthreads-1.
-enum ScratchSlot { kScratchCol, kScratchPad, kScratchPartial, kScratchWeights, kScratchSlots };
+enum ScratchSlot {
+  kScratchCol,
+  kScratchPad,
+  kScratchPartial,
+  kScratchWeights,
+  kScratchWinogradWeights,
+  kScratchSlots
+};
 float* reserve_scratch(int slot, int nthreads, size_t n);
 float* scratch(int slot, int tid);
 
@@ -85,6 +92,16 @@ struct ConvGeom {
 void conv2d_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y);
 void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db);
+
+// ---- Winograd convolution (winograd.cc) ----------------------------------------
+// Whether conv2d_forward should take the Winograd path for g: 3x3, stride 1,
+// padding <= 2, at least 8 channels in and out and 8 images, enough tiles
+// for the GEMMs, and not turned off by EQUALBITS_WINOGRAD=0 (read once).
+bool winograd_suits(const ConvGeom& g);
+// conv2d_forward for a geometry that winograd_suits: F(4x4, 3x3), or F(2x2,
+// 3x3) where a batch of small images has too few 4x4 tiles; uses the pool
+// and the kScratchCol, kScratchPad and kScratchWinogradWeights slots.
+void winograd_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y);
 
 // ---- batch norm (batchnorm.cc) --------------------------------------------------
 void batchnorm_forward_train(int n, int c, int hw, const float* x, const float* gamma,

@@ -165,6 +165,79 @@ test('conv2d: native matches reference (forward, backward data, backward weight 
   for (const g of convCases) compareConv(k, g, rng);
 });
 
+// Shapes that take the Winograd path of the native forward conv (3x3,
+// stride 1, >= 8 channels and >= 8 images; native/winograd.cc): F(4x4) where
+// there are >= 192 tiles of 4x4 per thread, else F(2x2) where there are >= 64
+// tiles of 2x2 per thread. Backward data (stride 1) runs as a forward conv
+// with cin and cout swapped and takes the same path. Odd sizes leave the
+// last tile row and column overhanging the output, batches that are not a
+// multiple of 8 leave vector lanes empty, small images put several groups
+// of 8 images in one block.
+const winogradCases: ConvGeometry[] = [
+  // F(4x4)
+  geom(16, 8, 32, 32, 8, 3, 3, 1, 1, 1, 1),
+  geom(9, 12, 29, 27, 16, 3, 3, 1, 1, 1, 1),   // 1 of 4 rows and 3 of 4 columns in the last tiles
+  geom(10, 16, 30, 30, 8, 3, 3, 1, 1, 0, 0),
+  geom(12, 8, 21, 25, 12, 3, 3, 1, 1, 2, 2),
+  geom(56, 8, 8, 8, 8, 3, 3, 1, 1, 1, 1),      // 7 groups of 8 images over 2 blocks
+  geom(8, 128, 32, 32, 8, 3, 3, 1, 1, 1, 1),   // long sums over cin
+  // F(2x2)
+  geom(9, 16, 7, 7, 24, 3, 3, 1, 1, 1, 1),
+  geom(8, 24, 9, 5, 16, 3, 3, 1, 1, 1, 1),
+  geom(13, 8, 8, 8, 8, 3, 3, 1, 1, 0, 0),
+  geom(8, 8, 5, 9, 16, 3, 3, 1, 1, 2, 1),
+  geom(20, 16, 4, 4, 16, 3, 3, 1, 1, 1, 1),    // blocks of 2 groups of 8 images, and of 4 images
+  geom(9, 96, 8, 8, 8, 3, 3, 1, 1, 1, 1),
+];
+
+/** max |got - want| / (1 + max |want|): the error measure the Winograd tolerance bounds. */
+function relErr(got: Float32Array, want: Float32Array): number {
+  let err = 0;
+  for (let i = 0; i < got.length; i++) err = Math.max(err, Number.isNaN(got[i]) ? Infinity : Math.abs(got[i] - want[i]));
+  return err / (1 + maxAbs(want));
+}
+
+test('conv2d: Winograd path (forward and backward data) matches reference and is deterministic', (t) => {
+  const k = nat();
+  const rng = new Rng(303);
+  const before = k.getNumThreads();
+  // Rounding: the transforms add and scale n x n tiles with entries up to 8
+  // (F(4x4)), so their float32 error is some 10x that of the plain sums; the
+  // F(4x4) forward of 128 input channels is off by ~5e-6 of max |y|. A wrong
+  // transform coefficient or a misplaced tile is off by the order of y.
+  const tol: Tolerance = { rtol: 1e-4, atol: 1e-4 };
+  let worstY = 0, worstDx = 0;
+  try {
+    k.setNumThreads(2);
+    for (const g of winogradCases) {
+      const { x, w, bias, dy } = convInputs(g, rng);
+      const what = convName(g);
+      const y = nanFilled(convOutLen(g)), yNoBias = nanFilled(convOutLen(g)), dx = nanFilled(x.length);
+      const yr = new Float32Array(y.length), yrNoBias = new Float32Array(y.length), dxr = new Float32Array(x.length);
+      ref.conv2dForward(g, x, w, bias, yr);
+      ref.conv2dBackwardData(g, dy, w, dxr);
+      k.conv2dForward(g, x, w, bias, y);
+      k.conv2dBackwardData(g, dy, w, dx);
+      assertClose(y, yr, tol, `${what} forward`);
+      assertClose(dx, dxr, tol, `${what} backward data`);
+      worstY = Math.max(worstY, relErr(y, yr));
+      worstDx = Math.max(worstDx, relErr(dx, dxr));
+      if (g.cin <= 16) { // the bias is added in the output transform; cheap shapes only
+        ref.conv2dForward(g, x, w, null, yrNoBias);
+        k.conv2dForward(g, x, w, null, yNoBias);
+        assertClose(yNoBias, yrNoBias, tol, `${what} forward without bias`);
+      }
+      // Blocks are fixed by the shape, whichever thread runs them.
+      const again = nanFilled(y.length);
+      k.conv2dForward(g, x, w, bias, again);
+      assertExact(again, y, `${what} forward run twice`);
+    }
+  } finally {
+    k.setNumThreads(before);
+  }
+  t.diagnostic(`max error / (1 + max |ref|): forward ${worstY.toExponential(2)}, backward data ${worstDx.toExponential(2)}`);
+});
+
 // ---------------------------------------------------------------------------
 // Batch norm
 // ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-// 2-D convolution (dilation 1, groups 1); the kernels do im2col + sgemm.
+// 2-D convolution (dilation 1, groups 1); the kernels do im2col + sgemm, or
+// Winograd for 3x3 stride-1 convs.
 import { Tensor, accumulateGrad, record } from '../tensor.js';
 import { floatPool } from '../pool.js';
 import { kernels, outSize, type ConvGeometry } from '../../native/index.js';

@@ -1,7 +1,8 @@
 // Reference 2-D convolution (cross-correlation, as in PyTorch) written as
 // direct loops over every index, deliberately NOT im2col: it is meant to be an
-// independent check of the native im2col + GEMM path. Every output element is
-// a gather (one float64 sum, one store), so there is no float32 accumulation.
+// independent check of the native im2col + GEMM and Winograd paths. Every
+// output element is a gather (one float64 sum, one store), so there is no
+// float32 accumulation.
 import type { ConvGeometry, F32 } from '../api.js';
 import { outSize } from '../api.js';
 
