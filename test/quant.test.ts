@@ -2,7 +2,7 @@
 // straight-through gradients, paired flips during training, caching, stats.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, tidy, noGrad, sum, mul, crossEntropy } from '../src/autograd/index.js';
+import { Tensor, tidy, noGrad, sum, mul, crossEntropy, conv2d } from '../src/autograd/index.js';
 import { linear } from '../src/autograd/index.js';
 import { Sequential, ReLU, Flatten } from '../src/nn/index.js';
 import { SGD } from '../src/train/index.js';
@@ -322,3 +322,26 @@ test('1W/1A binary convs run their forward as XNOR + popcount and match the floa
   // Float activations never take the binary path.
   assert.equal(new BinaryConv2d(4, 4, 3, { inputQuantizer: 'identity' }).xnorForward, false);
 });
+
+test('1W/1A binary convs: gradients with sign applied on the fly equal sign-then-float-conv', () => {
+  const rng = new Rng(22);
+  for (const aq of ['ste_sign', 'approx_sign']) {
+    const layer = new BinaryConv2d(6, 5, 3, { weightQuantizer: 'bihalf', inputQuantizer: aq, padding: 1, bias: true, rng });
+    assert.ok(layer.xnorForward);
+    const x = new Tensor(randn(rng, 2 * 6 * 7 * 7, 0.8), [2, 6, 7, 7], { requiresGrad: true });
+    const gy = randn(rng, 2 * 5 * 7 * 7);
+    // The fused path, then the plain one: quantizer op, then the float conv.
+    layer.zeroGrad(); x.zeroGrad();
+    tidy(() => { sum(mul(layer.forward(x), new Tensor(gy, [2, 5, 7, 7]))).backward(); });
+    const fused = [x.grad!.data.slice(), layer.weight.grad!.data.slice(), layer.bias!.grad!.data.slice()];
+    layer.zeroGrad(); x.zeroGrad();
+    tidy(() => {
+      const y = conv2d(layer.inputQuantizer.apply(x), layer.binaryWeight().forward(), layer.bias, { padding: 1 });
+      sum(mul(y, new Tensor(gy, [2, 5, 7, 7]))).backward();
+    });
+    const plain = [x.grad!.data, layer.weight.grad!.data, layer.bias!.grad!.data];
+    for (const [i, what] of ['dx', 'dW', 'db'].entries()) assertClose(fused[i], plain[i], { rtol: 1e-6 }, `${aq} ${what}`);
+    assert.ok(fused[0].some((v) => v !== 0), 'some input gradient passes the STE');
+  }
+});
+

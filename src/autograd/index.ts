@@ -2,7 +2,7 @@
 export { Tensor, tidy, keep, noGrad, isGradEnabled, record, accumulateGrad, passGrad, needsGrad, shapeSize, type Node } from './tensor.js';
 export { floatPool, intPool } from './pool.js';
 export { linear, matmul } from './ops/linear.js';
-export { conv2d, type Conv2dOptions } from './ops/conv.js';
+export { conv2d, type Conv2dOptions, type InputMap } from './ops/conv.js';
 export { batchNorm, type BatchNormOptions } from './ops/norm.js';
 export { maxPool2d, avgPool2d, globalAvgPool, type PoolOptions } from './ops/pool.js';
 export { relu, prelu, hardtanh, sigmoid } from './ops/activation.js';

@@ -1,6 +1,6 @@
 // Activation quantizers: what a binary layer does to its input before the
 // conv or matmul. Forward sign (sign(0) = +1); the gradients differ.
-import { Tensor, record, accumulateGrad } from '../autograd/index.js';
+import { Tensor, record, accumulateGrad, type InputMap } from '../autograd/index.js';
 import { kernels } from '../native/index.js';
 import { UserError } from '../util/errors.js';
 import type { QuantizerConfig } from './weight-quantizers.js';
@@ -12,6 +12,8 @@ export interface ActivationQuantizer {
    * XNOR + popcount, and without a backward they take the signs from x itself.
    */
   readonly binary?: boolean;
+  /** The quantizer as an elementwise map, so a conv can apply it on the fly (binary ones). */
+  readonly map?: InputMap;
   config(): QuantizerConfig;
   apply(x: Tensor): Tensor;
 }
@@ -25,10 +27,19 @@ export function binarySign(x: Tensor, mode: 0 | 1): Tensor {
   return y;
 }
 
+/** sign(x) with the gradient of `mode`, as an elementwise map. */
+function signMap(mode: 0 | 1): InputMap {
+  return {
+    forward: (x, y) => kernels.signForward(x.length, x, y),
+    backward: (x, g, dx, accumulate) => kernels.signBackward(x.length, x, g, mode, dx, accumulate),
+  };
+}
+
 /** Clipped straight-through estimator: gradient 1 where |x| < 1, else 0. */
 export class SteSign implements ActivationQuantizer {
   readonly name = 'ste_sign';
   readonly binary = true;
+  readonly map = signMap(0);
   config(): QuantizerConfig { return { name: this.name }; }
   apply(x: Tensor): Tensor { return binarySign(x, 0); }
 }
@@ -37,6 +48,7 @@ export class SteSign implements ActivationQuantizer {
 export class ApproxSign implements ActivationQuantizer {
   readonly name = 'approx_sign';
   readonly binary = true;
+  readonly map = signMap(1);
   config(): QuantizerConfig { return { name: this.name }; }
   apply(x: Tensor): Tensor { return binarySign(x, 1); }
 }

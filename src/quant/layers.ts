@@ -1,7 +1,7 @@
 // Binary layers: latent float weights (the Parameter "weight", so state dicts
 // look like PyTorch's), a weight quantizer, an input quantizer and a scaling
 // mode. Bias and everything around the layer stay full precision.
-import { Tensor, conv2d, linear, needsGrad, type Conv2dOptions, type Pair } from '../autograd/index.js';
+import { Tensor, conv2d, linear, type Conv2dOptions, type Pair } from '../autograd/index.js';
 import { kernels, xnorEnabled } from '../native/index.js';
 import { Module, Parameter, init } from '../nn/index.js';
 import { pair } from '../autograd/ops/common.js';
@@ -60,20 +60,22 @@ export class BinaryConv2d extends BinaryLayer {
   /** +-1 inputs and +-1 weights: the forward runs as XNOR + popcount. */
   get xnorForward(): boolean {
     const [, , kh, kw] = this.weight.shape;
-    return xnorEnabled && this.inputQuantizer.binary === true && !this.weightQuantizer.ternary && kh * kw <= 64;
+    return xnorEnabled && this.inputQuantizer.binary === true && this.inputQuantizer.map !== undefined &&
+      !this.weightQuantizer.ternary && kh * kw <= 64;
   }
 
   forward(x: Tensor): Tensor {
-    // With no backward to feed, the XNOR kernel reads the signs straight from
-    // x, which saves the sign pass (about 10% of a 1W/1A ResNet's inference).
-    const direct = this.xnorForward && !needsGrad([x, this.weight, this.bias]);
-    const xq = direct ? x : this.inputQuantizer.apply(x), w = this._binary.forward();
+    const w = this._binary.forward();
     const opts: Conv2dOptions = { stride: this.stride, padding: this.padding };
-    if (this.xnorForward) {
-      const { codes, scales } = this._binary, bias = this.bias ? this.bias.data : null;
-      opts.forward = (g, y) => kernels.xnorConv2dForward(g, xq.data, codes, scales, bias, y);
-    }
-    return conv2d(xq, w, this.bias, opts);
+    if (!this.xnorForward) return conv2d(this.inputQuantizer.apply(x), w, this.bias, opts);
+    // XNOR + popcount reads the signs straight from x. The quantizer is applied
+    // on the fly for the backward only (the weight gradient needs sign(x)),
+    // so sign(x) is neither computed in the forward nor kept alive until the
+    // backward: one activation-sized buffer less per layer.
+    const { codes, scales } = this._binary, bias = this.bias ? this.bias.data : null;
+    opts.forward = (g, y) => kernels.xnorConv2dForward(g, x.data, codes, scales, bias, y);
+    opts.inputMap = this.inputQuantizer.map;
+    return conv2d(x, w, this.bias, opts);
   }
 }
 
