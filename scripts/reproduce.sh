@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every training study of docs/results.md, one after another, on the
+# real datasets (CIFAR-10 from ../shared/data, Fashion-MNIST from Debian).
+# Everything is resumable: a finished run is skipped, an interrupted one
+# continues from its last checkpoint, so the same command can be started
+# again after a crash or at the start of the next session:
+#   nohup npm run reproduce > runs/reproduce.log 2>&1 &
+# Then `ebnn report runs/<study folders>` rebuilds the tables and figures.
+# Two cores: do not benchmark while this runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EBNN="node dist/src/cli/ebnn.js"
+CIFAR="${CIFAR_DIR:-../shared/data/cifar-10-batches-bin}"
+
+# ResNet-20 1W/1A, bi-half weights, IR-Net's recipe shortened to 60 epochs (cosine over 60).
+R20=runs/resnet20-1w1a-bihalf
+resume=()
+[ -f "$R20/checkpoint.ebck" ] && resume=(--resume)
+$EBNN train --recipe resnet20-irnet --epochs 60 --data-dir "$CIFAR" --out "$R20" --quiet "${resume[@]}"
+
+# Bit-ratio study on Fashion-MNIST: LeNet, p = 0.1..0.9 and sign, 3 seeds, 5 epochs.
+$EBNN experiment ratio --dataset fashion-mnist --quiet
+# Pruning: conv2, halfmask k = 0, 0.3, 0.5, 0.7, 0.9, 10 epochs.
+$EBNN experiment prune --data-dir "$CIFAR" --quiet
+# Bit-ratio study on CIFAR-10: conv2, p = 0.2, 0.35, 0.5, 0.65, 0.8, 2 seeds, 10 epochs.
+$EBNN experiment ratio --dataset cifar10 --data-dir "$CIFAR" --quiet
+# sign vs bihalf vs IR-Net: conv2, conv4 (3 seeds, 15 epochs), conv6, conv8 (1 seed, 10 epochs).
+$EBNN experiment compare --data-dir "$CIFAR" --quiet
+echo "all studies done: ebnn report runs/ratio-fashion-mnist runs/ratio-cifar10 runs/compare-cifar10 runs/prune-cifar10 $R20"
