@@ -10,3 +10,4 @@ export { add, mul, scale, sum, mean } from './ops/elementwise.js';
 export { crossEntropy } from './ops/loss.js';
 export { dropout } from './ops/dropout.js';
 export { gradOrScratch, type Pair } from './ops/common.js';
+export { traced, traceOp, type TraceEvent } from './trace.js';

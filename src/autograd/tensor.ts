@@ -12,6 +12,7 @@
 // a training step hands its buffers back for the next step. Gradients of
 // intermediate tensors are released as soon as their node has run.
 import { kernels } from '../native/index.js';
+import { traceOp } from './trace.js';
 import { floatPool } from './pool.js';
 import { ShapeError, UserError } from '../util/errors.js';
 
@@ -111,6 +112,7 @@ export class Tensor {
     const full = shape.map((d) => (d === -1 ? this.numel / known : d));
     if (shapeSize(full) !== this.numel) throw new ShapeError(`cannot reshape [${this.shape.join(', ')}] to [${shape.join(', ')}]`);
     const out = new Tensor(this.data, full, { base: this.base ?? this });
+    traceOp('reshape', [this], out);
     record(out, [this], (gy) => passGrad(this, out, gy));
     return out;
   }

@@ -8,6 +8,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerData } from './commands/data.js';
 import { registerExperiment } from './commands/experiment.js';
 import { registerReport } from './commands/report.js';
+import { registerExport } from './commands/export.js';
 import { runMain } from './main.js';
 import { UserError } from '../util/errors.js';
 
@@ -24,6 +25,7 @@ registerDemo(program);
 registerData(program);
 registerExperiment(program);
 registerReport(program);
+registerExport(program);
 
 runMain(async () => {
   try {

@@ -101,7 +101,9 @@ export function decodePacked(bytes: Uint8Array, name = 'model'): PackedFile {
     // In order, aligned, not overlapping, inside the file.
     if (at % ALIGN !== 0 || at < prevEnd || at + bytesLen > end) throw bad(`section "${s.name}" lies outside the data area or overlaps another`);
     if (sections.has(s.name)) throw bad(`section "${s.name}" appears twice`);
-    const raw = bytes.slice(at, at + bytesLen); // a copy: aligned, and independent of the input buffer
+    // A copy (Buffer.slice would be a view): aligned, and independent of the input buffer.
+    const raw = new Uint8Array(bytesLen);
+    raw.set(bytes.subarray(at, at + bytesLen));
     sections.set(s.name, s.type === 'f32' ? new Float32Array(raw.buffer) : s.type === 'u32' ? new Uint32Array(raw.buffer) : raw);
     prevEnd = at + bytesLen;
   }

@@ -2,7 +2,7 @@
 // the method may binarize" into the right layer for the chosen options, and
 // the two small ops the zoo needs that the engine does not have (IR-Net's
 // option-A shortcut and a slice of a flat weight vector).
-import { Tensor, conv2d, linear, record, accumulateGrad, type Pair } from '../autograd/index.js';
+import { traceOp, Tensor, conv2d, linear, record, accumulateGrad, type Pair } from '../autograd/index.js';
 import { Conv2d, Linear, type Conv2dOptions, type LinearOptions } from '../nn/index.js';
 import { BinaryConv2d, BinaryLinear, activationQuantizer, type ActivationQuantizer } from '../quant/index.js';
 import { ShapeError } from '../util/errors.js';
@@ -96,6 +96,7 @@ export function subsamplePadChannels(x: Tensor, pad: number): Tensor {
       for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) yd[dst + i * ow + j] = xd[src + 2 * i * w + 2 * j];
     }
   }
+  traceOp('subsample_pad', [x], y, { pad });
   record(y, [x], (gy) => accumulateGrad(x, (dx) => {
     dx.fill(0);
     for (let b = 0; b < n; b++) {

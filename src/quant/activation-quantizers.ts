@@ -1,6 +1,6 @@
 // Activation quantizers: what a binary layer does to its input before the
 // conv or matmul. Forward sign (sign(0) = +1); the gradients differ.
-import { Tensor, record, accumulateGrad, type InputMap } from '../autograd/index.js';
+import { Tensor, record, accumulateGrad, traceOp, type InputMap } from '../autograd/index.js';
 import { kernels } from '../native/index.js';
 import { UserError } from '../util/errors.js';
 import type { QuantizerConfig } from './weight-quantizers.js';
@@ -22,6 +22,7 @@ export interface ActivationQuantizer {
 export function binarySign(x: Tensor, mode: 0 | 1): Tensor {
   const y = Tensor.empty(x.shape);
   kernels.signForward(x.numel, x.data, y.data);
+  traceOp('sign', [x], y, { mode });
   record(y, [x], (gy) => accumulateGrad(x, (dx) => kernels.signBackward(x.numel, x.data, gy, mode, dx),
     (dx) => kernels.signBackward(x.numel, x.data, gy, mode, dx, true)));
   return y;

@@ -1,4 +1,5 @@
 // Activations: ReLU, PReLU (one slope per channel), hardtanh, sigmoid.
+import { traceOp } from '../trace.js';
 import { Tensor, accumulateGrad, record } from '../tensor.js';
 import { floatPool } from '../pool.js';
 import { kernels } from '../../native/index.js';
@@ -8,6 +9,7 @@ import { gradOrScratch } from './common.js';
 export function relu(x: Tensor): Tensor {
   const y = Tensor.empty(x.shape);
   kernels.relu(x.numel, x.data, y.data);
+  traceOp('relu', [x], y);
   record(y, [x], (gy) => accumulateGrad(x, (dx) => kernels.reluBackward(x.numel, x.data, gy, dx)));
   return y;
 }
@@ -20,6 +22,7 @@ export function prelu(x: Tensor, alpha: Tensor): Tensor {
   const hw = x.numel / (n * c);
   const y = Tensor.empty(x.shape);
   kernels.prelu(n, c, hw, x.data, alpha.data, y.data);
+  traceOp('prelu', [x, alpha], y);
   record(y, [x, alpha], (gy) => {
     const dalpha = floatPool.acquire(c);
     gradOrScratch(x, (dx) => kernels.preluBackward(n, c, hw, x.data, alpha.data, gy, dx, dalpha));
@@ -32,6 +35,7 @@ export function prelu(x: Tensor, alpha: Tensor): Tensor {
 export function hardtanh(x: Tensor, lo = -1, hi = 1): Tensor {
   const y = Tensor.empty(x.shape);
   kernels.hardtanh(x.numel, x.data, lo, hi, y.data);
+  traceOp('hardtanh', [x], y, { lo, hi });
   record(y, [x], (gy) => accumulateGrad(x, (dx) => kernels.hardtanhBackward(x.numel, x.data, lo, hi, gy, dx)));
   return y;
 }
@@ -48,6 +52,7 @@ export function sigmoid(x: Tensor): Tensor {
     if (v >= 0) yd[i] = 1 / (1 + Math.exp(-v));
     else { const e = Math.exp(v); yd[i] = e / (1 + e); }
   }
+  traceOp('sigmoid', [x], y);
   // dy/dx = y (1 - y), from the saved output.
   record(y, [x], (gy) => accumulateGrad(x, (dx) => {
     for (let i = 0; i < dx.length; i++) dx[i] = gy[i] * yd[i] * (1 - yd[i]);

@@ -1,5 +1,6 @@
 // 2-D convolution (dilation 1, groups 1); the kernels do im2col + sgemm, or
 // Winograd for 3x3 stride-1 convs.
+import { traceOp } from '../trace.js';
 import { Tensor, accumulateGrad, record } from '../tensor.js';
 import { floatPool } from '../pool.js';
 import { kernels, outSize, type ConvGeometry } from '../../native/index.js';
@@ -42,6 +43,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   const g: ConvGeometry = { n, cin, h, w: wd, cout, kh, kw, sh, sw, ph, pw };
   const y = Tensor.empty([n, cout, outSize(h, kh, sh, ph), outSize(wd, kw, sw, pw)]);
   const map = opts.inputMap;
+  traceOp('conv2d', b ? [x, w, b] : [x, w], y, { stride: [sh, sw], padding: [ph, pw], inputMap: map ?? null });
   /** Runs fn on f(x) in a pooled buffer (or on x itself without a map). */
   const withInput = (fn: (xin: Float32Array) => void) => {
     if (!map) return fn(x.data);

@@ -1,4 +1,5 @@
 // Elementwise arithmetic and reductions to a scalar.
+import { traceOp } from '../trace.js';
 import { Tensor, accumulateGrad, passGrad, record } from '../tensor.js';
 import { kernels } from '../../native/index.js';
 import { expectShape } from './common.js';
@@ -7,6 +8,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
   expectShape('add', 'second operand', b, a.shape);
   const y = Tensor.empty(a.shape);
   kernels.add(a.numel, a.data, b.data, y.data);
+  traceOp('add', [a, b], y);
   // The second operand first: the first may take over y's gradient buffer.
   record(y, [a, b], (gy) => {
     passGrad(b, y, gy);

@@ -1,4 +1,5 @@
 // Fully connected layer and plain matrix product, both on sgemm.
+import { traceOp } from '../trace.js';
 import { Tensor, accumulateGrad, record } from '../tensor.js';
 import { kernels } from '../../native/index.js';
 import { ShapeError } from '../../util/errors.js';
@@ -14,6 +15,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
   const y = Tensor.empty([n, outF]);
   kernels.sgemm(false, true, n, outF, inF, 1, x.data, w.data, 0, y.data);
   if (b) kernels.biasAdd(n, outF, 1, b.data, y.data);
+  traceOp('linear', b ? [x, w, b] : [x, w], y);
   record(y, [x, w, b], (gy) => {
     accumulateGrad(x, (dx) => kernels.sgemm(false, false, n, inF, outF, 1, gy, w.data, 0, dx));
     accumulateGrad(w, (dw) => kernels.sgemm(true, false, outF, inF, n, 1, gy, x.data, 0, dw));

@@ -1,4 +1,5 @@
 // Batch normalisation over [N, C, H, W] (BatchNorm2d) or [N, C] (BatchNorm1d).
+import { traceOp } from '../trace.js';
 import { Tensor, accumulateGrad, record } from '../tensor.js';
 import { floatPool } from '../pool.js';
 import { kernels } from '../../native/index.js';
@@ -24,6 +25,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
   } else {
     kernels.batchNormForwardEval(n, c, hw, x.data, gamma.data, beta.data, opts.eps, runningMean.data, runningVar.data, y.data, mean, invStd);
   }
+  traceOp('batchnorm', [x, gamma, beta, runningMean, runningVar], y, { eps: opts.eps, training: opts.training });
   const release = () => { floatPool.release(mean); floatPool.release(invStd); };
   record(y, [x, gamma, beta], (gy) => {
     const dgamma = floatPool.acquire(c), dbeta = floatPool.acquire(c);

@@ -1,4 +1,5 @@
 // Max, average and global average pooling.
+import { traceOp } from '../trace.js';
 import { Tensor, accumulateGrad, record } from '../tensor.js';
 import { intPool } from '../pool.js';
 import { kernels, outSize, type PoolGeometry } from '../../native/index.js';
@@ -21,6 +22,7 @@ export function maxPool2d(x: Tensor, kernel: Pair, opts: PoolOptions = {}): Tens
   const y = Tensor.empty(outShape(g));
   const argmax = intPool.acquire(y.numel);
   kernels.maxPool2dForward(g, x.data, y.data, argmax);
+  traceOp('maxpool2d', [x], y, { kernel: [g.kh, g.kw], stride: [g.sh, g.sw], padding: [g.ph, g.pw] });
   record(y, [x], (gy) => accumulateGrad(x, (dx) => kernels.maxPool2dBackward(g, gy, argmax, dx)), () => intPool.release(argmax));
   return y;
 }
@@ -30,6 +32,7 @@ export function avgPool2d(x: Tensor, kernel: Pair, opts: PoolOptions = {}): Tens
   const g = geometry('avgpool2d', x, kernel, opts);
   const y = Tensor.empty(outShape(g));
   kernels.avgPool2dForward(g, x.data, y.data);
+  traceOp('avgpool2d', [x], y, { kernel: [g.kh, g.kw], stride: [g.sh, g.sw], padding: [g.ph, g.pw] });
   record(y, [x], (gy) => accumulateGrad(x, (dx) => kernels.avgPool2dBackward(g, gy, dx)));
   return y;
 }
@@ -40,6 +43,7 @@ export function globalAvgPool(x: Tensor): Tensor {
   const [n, c, h, w] = x.shape;
   const y = Tensor.empty([n, c, 1, 1]);
   kernels.globalAvgPoolForward(n, c, h * w, x.data, y.data);
+  traceOp('global_avgpool', [x], y);
   record(y, [x], (gy) => accumulateGrad(x, (dx) => kernels.globalAvgPoolBackward(n, c, h * w, gy, dx)));
   return y;
 }

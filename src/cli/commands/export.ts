@@ -1,0 +1,79 @@
+// ebnn export <checkpoint> -o model.ebnn [--check]: writes the packed model
+// (docs/format.md) and, with --check, runs the test set through both the
+// packed engine and the training forward and reports how often their top-1
+// predictions agree.
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { readCheckpoint, modelFromCheckpoint, loadersFor } from '../../train/trainer.js';
+import { exportModel } from '../../train/export.js';
+import { datasetDefaults } from '../../train/dataset-defaults.js';
+import { writeFileAtomic } from '../../train/index.js';
+import { encodePacked } from '../../deploy/format.js';
+import { PackedModel } from '../../deploy/engine.js';
+import { loadDataset, head } from '../../data/index.js';
+import { Tensor, noGrad, tidy } from '../../autograd/index.js';
+import { kernels, referenceKernels } from '../../native/index.js';
+import { pct } from '../format.js';
+import { integer } from '../options.js';
+import { progressBar } from '../progress.js';
+
+interface ExportFlags { out: string; check?: boolean; dataDir?: string; testLimit?: number; engine?: string; json?: boolean }
+
+const argmax = (a: Float32Array, off: number, k: number) => {
+  let best = 0;
+  for (let j = 1; j < k; j++) if (a[off + j] > a[off + best]) best = j;
+  return best;
+};
+
+export async function runExport(file: string, flags: ExportFlags): Promise<void> {
+  const ck = readCheckpoint(file);
+  const model = modelFromCheckpoint(ck);
+  const o = ck.model.options as { inChannels: number; imageSize: number };
+  const norm = datasetDefaults(ck.config.dataset).normalize;
+  const perChannel = (v: ArrayLike<number>) => Array.from({ length: o.inChannels }, (_, i) => v[i % v.length]);
+  const { graph, sections } = exportModel(model, { shape: [o.inChannels, o.imageSize, o.imageSize], mean: perChannel(norm.mean), std: perChannel(norm.std) },
+    { model: ck.model, dataset: ck.config.dataset, epoch: ck.epoch });
+  const bytes = encodePacked(graph, sections);
+  writeFileAtomic(flags.out, bytes);
+  const floatBytes = model.parameters().reduce((s, p) => s + 4 * p.numel, 0);
+  const summary = { file: flags.out, bytes: bytes.length, float32Bytes: floatBytes, nodes: graph.nodes.length };
+  if (!flags.json) console.log(`wrote ${flags.out}: ${bytes.length} bytes (float32 parameters: ${floatBytes} bytes, ${(floatBytes / bytes.length).toFixed(1)}x larger), ${graph.nodes.length} nodes`);
+  if (!flags.check) { if (flags.json) console.log(JSON.stringify(summary)); return; }
+
+  const engine = PackedModel.load(fs.readFileSync(flags.out), flags.engine === 'js' ? referenceKernels : kernels, flags.out);
+  const test = head(loadDataset(ck.config.dataset, 'test', { dir: flags.dataDir ?? ck.config.dataDir, seed: ck.config.seed }), flags.testLimit);
+  const [, loader] = loadersFor({ ...ck.config, workers: 1 }, test, test);
+  model.eval();
+  let images = 0, agree = 0, rightTrain = 0, rightPacked = 0;
+  const bar = progressBar(test.n, 'check', !flags.json && process.stderr.isTTY === true);
+  for await (const b of loader.epoch(0)) {
+    const packed = engine.run(b.x, b.size), k = engine.outputSize;
+    noGrad(() => tidy(() => {
+      const logits = model.forward(new Tensor(b.x, [b.size, test.c, test.h, test.w])).data;
+      for (let i = 0; i < b.size; i++) {
+        const pt = argmax(logits, i * k, k), pp = argmax(packed, i * k, k);
+        if (pt === pp) agree++;
+        if (pt === b.y[i]) rightTrain++;
+        if (pp === b.y[i]) rightPacked++;
+      }
+    }));
+    images += b.size;
+    bar.update(images, {});
+  }
+  bar.stop();
+  const check = { images, agree, agreement: agree / images, trainingTop1: rightTrain / images, packedTop1: rightPacked / images, engine: flags.engine ?? 'native' };
+  if (flags.json) { console.log(JSON.stringify({ ...summary, check })); return; }
+  console.log(`check on ${images} ${ck.config.dataset} test images (${check.engine} engine): top-1 agreement ${pct(check.agreement)} (${images - agree} differ); top-1 ${pct(check.packedTop1)} packed vs ${pct(check.trainingTop1)} training forward`);
+}
+
+export function registerExport(program: Command): void {
+  program.command('export <checkpoint>')
+    .description('write a trained checkpoint as a packed model (1 bit per binary weight, batch norm folded); --check compares it with the training forward')
+    .requiredOption('-o, --out <file>', 'the .ebnn file to write')
+    .option('--check', 'run the test set through the packed engine and the training forward and report agreement')
+    .option('--engine <name>', 'engine for --check: native | js', 'native')
+    .option('--data-dir <dir>', 'where the dataset is (default: as in training)')
+    .option('--test-limit <n>', 'check only the first n test images', integer)
+    .option('--json', 'one JSON object')
+    .action((file: string, flags: ExportFlags) => runExport(file, flags));
+}
