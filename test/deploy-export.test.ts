@@ -89,3 +89,41 @@ test('fuzzing: 10,000 mutated model files each load and run, or fail with a Data
   }
   assert.ok(loaded < 10000);
 });
+
+test('ebnn predict: a PNG and an IDX file give the engine\'s top classes; bad input is one line, exit 2', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const fs = await import('node:fs'), os = await import('node:os'), path = await import('node:path');
+  const { PNG } = await import('pngjs');
+  const cli = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'src', 'cli', 'ebnn.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-predict-'));
+  const c = cases[0], model = build(c, 4);
+  const mean = [0.25], std = [0.5];
+  const { graph, sections } = exportModel(model, { shape: c.shape, mean, std }, { dataset: 'fashion-mnist' });
+  const file = path.join(dir, 'm.ebnn');
+  fs.writeFileSync(file, encodePacked(graph, sections));
+  // Two 28x28 gray images: as a PNG (the first) and as an IDX file (both).
+  const rng = new Rng(9), pixels = Uint8Array.from({ length: 2 * 784 }, () => rng.int(256));
+  const png = new PNG({ width: 28, height: 28 });
+  for (let p = 0; p < 784; p++) png.data.set([pixels[p], pixels[p], pixels[p], 255], 4 * p);
+  fs.writeFileSync(path.join(dir, 'a.png'), PNG.sync.write(png));
+  const idx = Buffer.alloc(16 + pixels.length);
+  idx.set([0, 0, 8, 3], 0); idx.writeUInt32BE(2, 4); idx.writeUInt32BE(28, 8); idx.writeUInt32BE(28, 12); idx.set(pixels, 16);
+  fs.writeFileSync(path.join(dir, 'a.idx'), idx);
+  // What the engine says directly.
+  const engine = PackedModel.load(fs.readFileSync(file), kernels);
+  const x = Float32Array.from(pixels, (v) => (v / 255 - mean[0]) / std[0]);
+  const out = engine.run(x, 2), best = [0, 1].map((i) => { const r = Array.from(out.subarray(i * 10, i * 10 + 10)); return r.indexOf(Math.max(...r)); });
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'predict', file, ...args, '--json'], { encoding: 'utf8' });
+  const a = run(path.join(dir, 'a.png'));
+  assert.equal(a.status, 0, a.stderr);
+  assert.equal(JSON.parse(a.stdout.trim()).top[0].class, best[0]);
+  const b = run(path.join(dir, 'a.idx'));
+  assert.equal(b.status, 0, b.stderr);
+  assert.deepEqual(b.stdout.trim().split('\n').map((l) => JSON.parse(l).top[0].class), best);
+  const small = new PNG({ width: 10, height: 12 });
+  fs.writeFileSync(path.join(dir, 'small.png'), PNG.sync.write(small));
+  for (const bad of [run(path.join(dir, 'small.png')), run(path.join(dir, 'missing.png')), spawnSync(process.execPath, [cli, 'predict', path.join(dir, 'a.png'), path.join(dir, 'a.png')], { encoding: 'utf8' })]) {
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  }
+});

@@ -9,6 +9,7 @@ import { registerData } from './commands/data.js';
 import { registerExperiment } from './commands/experiment.js';
 import { registerReport } from './commands/report.js';
 import { registerExport } from './commands/export.js';
+import { registerPredict } from './commands/predict.js';
 import { runMain } from './main.js';
 import { UserError } from '../util/errors.js';
 
@@ -26,6 +27,7 @@ registerData(program);
 registerExperiment(program);
 registerReport(program);
 registerExport(program);
+registerPredict(program);
 
 runMain(async () => {
   try {
