@@ -71,8 +71,11 @@ export class PackedModel {
   get inputShape(): [number, number, number] { return this.graph.input.shape; }
   get outputSize(): number { return this.graph.outputShape.reduce((a, b) => a * b, 1); }
 
-  /** Runs n normalised inputs [n, c, h, w]; returns the outputs [n, outputSize]. */
-  run(x: Float32Array, n: number): Float32Array {
+  /**
+   * Runs n normalised inputs [n, c, h, w]; returns the outputs [n, outputSize].
+   * With `keep`, every value of the graph is left in it by id (for checks).
+   */
+  run(x: Float32Array, n: number, keep?: Map<number, Float32Array>): Float32Array {
     const values = new Map<number, Float32Array>([[0, x]]);
     const shapes = new Map<number, number[]>([[0, this.graph.input.shape]]);
     for (const layer of this.layers) {
@@ -84,6 +87,7 @@ export class PackedModel {
       values.set(node.out, y);
       shapes.set(node.out, node.shape);
     }
+    if (keep) for (const [id, v] of values) keep.set(id, v);
     return values.get(this.graph.output)!;
   }
 

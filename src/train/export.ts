@@ -7,6 +7,7 @@ import { Tensor, noGrad, traced, type TraceEvent } from '../autograd/index.js';
 import type { Module } from '../nn/index.js';
 import { isBinaryLayer, type BinaryConv2d, type BinaryLinear } from '../quant/index.js';
 import type { SectionArray } from '../deploy/format.js';
+import type { PackedModel } from '../deploy/engine.js';
 import type { GraphNode, PackedGraph } from '../deploy/graph.js';
 import { UserError } from '../util/errors.js';
 
@@ -163,4 +164,35 @@ function foldAffine(node: GraphNode, a: Float32Array, s: Float32Array, arena: Ar
   }
   if (old) old.set(bias);
   else node.bias = arena.floats(bias);
+}
+
+/**
+ * Why the packed model and the training forward disagree on one input: the
+ * first binarisation point (the input of a sign node or of a 1W/1A layer, in
+ * graph order) where some activation has a different sign in the two, how
+ * many there, and the largest |value| among them. Later points differ as a
+ * consequence. Values within float32 rounding of 0 mean the disagreement
+ * comes from a sign decided at the threshold by rounding (folded batch norm,
+ * summation order), not from a bug.
+ */
+export function binarizationFlips(model: Module, engine: PackedModel, x: Float32Array): { node: number; flips: number; maxAbs: number; points: number } {
+  const events: TraceEvent[] = [];
+  noGrad(() => traced((e) => events.push(e), () => model.forward(new Tensor(x, [1, ...engine.inputShape]))));
+  const train = new Map<number, Float32Array>([[0, x]]);
+  events.forEach((e, i) => train.set(i + 1, e.output.data));
+  const packed = new Map<number, Float32Array>();
+  engine.run(x, 1, packed);
+  for (const node of engine.graph.nodes) {
+    if (!(node.op === 'sign' || ((node.op === 'conv2d' || node.op === 'linear') && node.input === 'sign'))) continue;
+    const a = train.get(node.in[0]), b = packed.get(node.in[0]);
+    if (!a || !b || a.length !== b.length) continue;
+    let flips = 0, maxAbs = 0;
+    for (let i = 0; i < a.length; i++) {
+      if ((a[i] < 0) === (b[i] < 0)) continue;
+      flips++;
+      maxAbs = Math.max(maxAbs, Math.abs(a[i]), Math.abs(b[i]));
+    }
+    if (flips) return { node: node.out, flips, maxAbs, points: a.length };
+  }
+  return { node: -1, flips: 0, maxAbs: 0, points: 0 };
 }

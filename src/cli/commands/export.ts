@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { readCheckpoint, modelFromCheckpoint, loadersFor } from '../../train/trainer.js';
-import { exportModel } from '../../train/export.js';
+import { exportModel, binarizationFlips } from '../../train/export.js';
 import { datasetDefaults } from '../../train/dataset-defaults.js';
 import { writeFileAtomic } from '../../train/index.js';
 import { encodePacked } from '../../deploy/format.js';
@@ -45,6 +45,8 @@ export async function runExport(file: string, flags: ExportFlags): Promise<void>
   const [, loader] = loadersFor({ ...ck.config, workers: 1 }, test, test);
   model.eval();
   let images = 0, agree = 0, rightTrain = 0, rightPacked = 0;
+  const differ: { image: number; x: Float32Array }[] = [];
+  const per = test.c * test.h * test.w;
   const bar = progressBar(test.n, 'check', !flags.json && process.stderr.isTTY === true);
   for await (const b of loader.epoch(0)) {
     const packed = engine.run(b.x, b.size), k = engine.outputSize;
@@ -53,6 +55,7 @@ export async function runExport(file: string, flags: ExportFlags): Promise<void>
       for (let i = 0; i < b.size; i++) {
         const pt = argmax(logits, i * k, k), pp = argmax(packed, i * k, k);
         if (pt === pp) agree++;
+        else if (differ.length < 50) differ.push({ image: images + i, x: b.x.slice(i * per, (i + 1) * per) });
         if (pt === b.y[i]) rightTrain++;
         if (pp === b.y[i]) rightPacked++;
       }
@@ -61,9 +64,17 @@ export async function runExport(file: string, flags: ExportFlags): Promise<void>
     bar.update(images, {});
   }
   bar.stop();
-  const check = { images, agree, agreement: agree / images, trainingTop1: rightTrain / images, packedTop1: rightPacked / images, engine: flags.engine ?? 'native' };
+  // Each disagreement, explained by the binarised activations that changed sign.
+  const disagreements = differ.map((d) => ({ image: d.image, ...binarizationFlips(model, engine, d.x) }));
+  const check = { images, agree, agreement: agree / images, trainingTop1: rightTrain / images, packedTop1: rightPacked / images, engine: flags.engine ?? 'native', disagreements };
   if (flags.json) { console.log(JSON.stringify({ ...summary, check })); return; }
   console.log(`check on ${images} ${ck.config.dataset} test images (${check.engine} engine): top-1 agreement ${pct(check.agreement)} (${images - agree} differ); top-1 ${pct(check.packedTop1)} packed vs ${pct(check.trainingTop1)} training forward`);
+  for (const d of disagreements) {
+    console.log(d.flips
+      ? `  image ${d.image}: first differing binarisation is the input of node ${d.node}: ${d.flips} of ${d.points} signs, all within |x| <= ${d.maxAbs.toExponential(2)} of the threshold`
+      : `  image ${d.image}: no binarised activation differs (the float layers' rounding decided it)`);
+  }
+  if (images - agree > disagreements.length) console.log(`  (${images - agree - disagreements.length} more not listed)`);
 }
 
 export function registerExport(program: Command): void {
