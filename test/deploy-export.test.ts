@@ -127,3 +127,20 @@ test('ebnn predict: a PNG and an IDX file give the engine\'s top classes; bad in
     assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
   }
 });
+
+test('export check: the first binarisation point where the packed model differs is found and measured', async () => {
+  const { binarizationFlips } = await import('../src/train/export.js');
+  const c = cases[2], model = build(c, 5);
+  const { graph, sections } = exportModel(model, { shape: c.shape, mean: [0, 0, 0], std: [1, 1, 1] });
+  const x = new Rng(6).fillNormal(new Float32Array(3 * 32 * 32));
+  const same = binarizationFlips(model, PackedModel.load(encodePacked(graph, sections), kernels), x);
+  assert.equal(same.flips, 0, 'an unmodified export binarises exactly like the training forward');
+  // Shift the stem's output by 0.3: signs near 0 flip at the first 1W/1A layer.
+  const stem = graph.nodes[0], floats = sections.get('floats') as Float32Array;
+  const [off, len] = stem.bias as [number, number];
+  for (let i = off; i < off + len; i++) floats[i] += 0.3;
+  const firstSign = graph.nodes.find((n) => n.input === 'sign')!;
+  const r = binarizationFlips(model, PackedModel.load(encodePacked(graph, sections), kernels), x);
+  assert.equal(r.node, firstSign.out);
+  assert.ok(r.flips > 0 && r.maxAbs > 1e-3 && r.maxAbs <= 0.3 + 1e-6, JSON.stringify(r));
+});

@@ -53,8 +53,9 @@ export function exportModel(model: Module, input: ExportInput, meta: Record<stri
     return id;
   };
   const paramName = (t: Tensor, fallback: string) => names.get(t.data) ?? fallback;
-  const consumers = new Map<number, number>();
-  for (const e of events) for (const t of e.inputs) { const id = ids.get(t); if (id !== undefined) consumers.set(id, (consumers.get(id) ?? 0) + 1); }
+  // How many ops read each tensor (a batch norm folds only into a layer nothing else reads).
+  const readers = new Map<Tensor, number>();
+  for (const e of events) for (const t of e.inputs) readers.set(t, (readers.get(t) ?? 0) + 1);
 
   for (const [i, e] of events.entries()) {
     const id = i + 1;
@@ -95,7 +96,7 @@ export function exportModel(model: Module, input: ExportInput, meta: Record<stri
       }
       const src = ids.get(xin)!, prev = nodes[nodes.length - 1];
       // Fold into the layer that produced the input when nothing else reads it.
-      if (prev && prev.out === src && (prev.op === 'conv2d' || prev.op === 'linear') && consumers.get(src) === 1) {
+      if (prev && prev.out === src && (prev.op === 'conv2d' || prev.op === 'linear') && readers.get(xin) === 1) {
         foldAffine(prev, a, s, arena);
         prev.out = id;
         ids.set(e.output, id);
