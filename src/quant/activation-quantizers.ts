@@ -31,6 +31,7 @@ export function binarySign(x: Tensor, mode: 0 | 1): Tensor {
 /** sign(x) with the gradient of `mode`, as an elementwise map. */
 function signMap(mode: 0 | 1): InputMap {
   return {
+    kind: 'sign',
     forward: (x, y) => kernels.signForward(x.length, x, y),
     backward: (x, g, dx, accumulate) => kernels.signBackward(x.length, x, g, mode, dx, accumulate),
   };

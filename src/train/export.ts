@@ -3,7 +3,7 @@
 // packed one bit each (ternary ones with a second, mask bit), batch norms
 // that directly follow a conv or linear layer are folded into its per-channel
 // scale and bias, everything else stays float32. See docs/format.md.
-import { Tensor, noGrad, traced, type TraceEvent } from '../autograd/index.js';
+import { Tensor, noGrad, traced, type InputMap, type TraceEvent } from '../autograd/index.js';
 import type { Module } from '../nn/index.js';
 import { isBinaryLayer, type BinaryConv2d, type BinaryLinear } from '../quant/index.js';
 import type { SectionArray } from '../deploy/format.js';
@@ -68,7 +68,9 @@ export function exportModel(model: Module, input: ExportInput, meta: Record<stri
       const name = layer ? binaryName.get(layer)! : paramName(w, `node${id}`).replace(/\.weight$/, '');
       const base: GraphNode = { op: e.op, in: [inp(0)], out: id, shape, name, cout: w.shape[0], cin: w.shape[1] };
       if (e.op === 'conv2d') Object.assign(base, { kernel: w.shape.slice(2), stride: e.attrs.stride, padding: e.attrs.padding });
-      base.input = e.attrs.inputMap ? 'sign' : 'float';
+      const map = e.attrs.inputMap as InputMap | null;
+      if (map && map.kind !== 'sign') throw new UserError(`export: ${name} applies an input map other than sign, which has no packed form`);
+      base.input = map ? 'sign' : 'float';
       if (layer) {
         const bw = layer.binaryWeight();
         const ternary = layer.weightQuantizer.ternary;

@@ -13,6 +13,8 @@ import { expectRank, expectShape, pair, type Pair } from './common.js';
  * backward, which saves holding f(x) (one activation-sized buffer per layer).
  */
 export interface InputMap {
+  /** What f is, for exporters ("sign": -1 where x < 0, else +1). */
+  readonly kind?: string;
   /** out = f(x) */
   forward(x: Float32Array, out: Float32Array): void;
   /** dx = f'(x) * g, or dx += f'(x) * g when accumulate. */
