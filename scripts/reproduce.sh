@@ -12,11 +12,11 @@ cd "$(dirname "$0")/.."
 EBNN="node dist/src/cli/ebnn.js"
 CIFAR="${CIFAR_DIR:-../shared/data/cifar-10-batches-bin}"
 
-# ResNet-20 1W/1A, bi-half weights, IR-Net's recipe shortened to 60 epochs (cosine over 60).
+# ResNet-20 1W/1A, bi-half weights, IR-Net's recipe shortened to 100 epochs (cosine over 100).
 R20=runs/resnet20-1w1a-bihalf
 resume=()
 [ -f "$R20/checkpoint.ebck" ] && resume=(--resume)
-$EBNN train --recipe resnet20-irnet --epochs 60 --data-dir "$CIFAR" --out "$R20" --quiet "${resume[@]}"
+$EBNN train --recipe resnet20-irnet --epochs 100 --data-dir "$CIFAR" --out "$R20" --quiet "${resume[@]}"
 
 # Bit-ratio study on Fashion-MNIST: LeNet, p = 0.1..0.9 and sign, 3 seeds, 5 epochs.
 $EBNN experiment ratio --dataset fashion-mnist --quiet

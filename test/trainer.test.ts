@@ -61,7 +61,7 @@ test('NaN in the loss stops training with a clear error and keeps the last good 
   fs.rmSync(out, { recursive: true });
 });
 
-test('Ctrl-C during `ebnn train` saves a loadable checkpoint and exits 0', async () => {
+for (const signal of ['SIGINT', 'SIGTERM'] as const) test(`${signal} (Ctrl-C, or a kill) during \`ebnn train\` saves a loadable checkpoint and exits 0`, async () => {
   const out = tmp();
   const child = spawn(process.execPath, [CLI, 'train', '--model', 'resnet20', '--dataset', 'synthetic', '--train-limit', '256', '--test-limit', '64',
     '--batch-size', '32', '--epochs', '200', '--json', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -69,7 +69,7 @@ test('Ctrl-C during `ebnn train` saves a loadable checkpoint and exits 0', async
   child.stderr.on('data', (d) => (stderr += d));
   // Wait for the first epoch to finish, then interrupt during the second.
   await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-  child.kill('SIGINT');
+  child.kill(signal);
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   assert.equal(code, 0, stderr);
   assert.match(stderr, /checkpoint saved/);

@@ -57,8 +57,10 @@ async function runStudy(spec: SweepSpec, out: string, flags: SweepFlags): Promis
     return;
   }
   let stop = false;
-  const onSigint = () => { stop = true; log('\nCtrl-C: saving a checkpoint after this step; rerun the same command to continue'); };
+  const onSigint = () => { stop = true; log('\nstopping: saving a checkpoint after this step; rerun the same command to continue'); };
+  // SIGTERM too: a kill saves like Ctrl-C (background jobs ignore SIGINT).
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   const ui: { bar: Progress | null; run: string } = { bar: null, run: '' };
   try {
     log(`${spec.title}: ${spec.runs.length} runs into ${out} (finished runs are skipped, an interrupted one resumes)`);
@@ -81,6 +83,7 @@ async function runStudy(spec: SweepSpec, out: string, flags: SweepFlags): Promis
   } finally {
     ui.bar?.stop();
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 }
 

@@ -49,7 +49,10 @@ export async function runTrain(flags: TrainFlags): Promise<{ last: EpochMetrics 
     stopRequested = true;
     process.stderr.write('\nCtrl-C: saving a checkpoint after this step (Ctrl-C again to quit at once)\n');
   };
+  // A kill (SIGTERM, e.g. at the end of a session) saves too; background jobs ignore SIGINT.
+  const onSigterm = () => { stopRequested = true; process.stderr.write('\nSIGTERM: saving a checkpoint after this step\n'); };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   const ui: { bar: Progress | null } = { bar: null };
   try {
     const result = await train(c, {
@@ -75,6 +78,7 @@ export async function runTrain(flags: TrainFlags): Promise<{ last: EpochMetrics 
   } finally {
     ui.bar?.stop();
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
   }
 }
 
