@@ -50,6 +50,21 @@ test('a run stopped mid-epoch and at an epoch boundary, then resumed, ends with 
   for (const d of [a, b]) fs.rmSync(d, { recursive: true });
 });
 
+test('a stop requested from the event loop (a signal) is seen at once, not at the end of the epoch', async () => {
+  const out = tmp();
+  // workers: 0 prepares batches on the main thread, so the loop never waits for a message:
+  // only the trainer's own yield lets the scheduled callback (standing in for a signal) run.
+  let stop = false;
+  const r = await train(config(out, { workers: 0, epochs: 1 }), {
+    onStep: (st) => { if (st.step === 2) setImmediate(() => { stop = true; }); },
+    shouldStop: () => stop,
+  });
+  assert.equal(r.interrupted, true);
+  const ck = readCheckpoint(path.join(out, CHECKPOINT_FILE));
+  assert.deepEqual([ck.epoch, ck.step], [0, 2], 'stopped at once, not at the end of the epoch (6 steps)');
+  fs.rmSync(out, { recursive: true });
+});
+
 test('NaN in the loss stops training with a clear error and keeps the last good checkpoint', async () => {
   const out = tmp();
   await train(config(out, { epochs: 1 }));

@@ -220,6 +220,10 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}, opts: { resu
       partial.lossSum += loss * b.size; partial.correct += right; partial.correct5 += right5; partial.images += b.size;
       const seconds = (performance.now() - t0) / 1000;
       hooks.onStep?.({ epoch, step, steps, loss: partial.lossSum / partial.images, top1: partial.correct / partial.images, imagesPerSecond: partial.images / Math.max(seconds, 1e-9), lr: optimizer.lr });
+      // Give the event loop a turn: with batches always ready, the loop would
+      // otherwise run on microtasks alone and a Ctrl-C or kill would only be
+      // seen at the end of the epoch.
+      if (hooks.shouldStop) await new Promise<void>((resolve) => setImmediate(resolve));
       if (hooks.shouldStop?.() && step < steps) {
         partial.seconds = seconds;
         save(epoch, step);
