@@ -17,5 +17,5 @@ export { BatchLoader } from './loader.js';
 export type { Batch, BatchLoaderOptions, AugmentOptions } from './loader.js';
 export { downloadDataset, downloadFile, extractCifar, md5File, defaultDataDir, DOWNLOADS } from './download.js';
 export type { DownloadableDataset, DownloadOptions, DownloadProgress, DownloadSource } from './download.js';
-export { loadDataset, datasetDir, DATASET_NAMES } from './load.js';
+export { loadDataset, datasetDir, standardClassNames, DATASET_NAMES } from './load.js';
 export type { DatasetName, LoadOptions } from './load.js';

@@ -2,7 +2,7 @@
 // the .tar.gz path), so `loadDataset(...)` and `await loadDataset(...)` both work.
 import fs from 'node:fs';
 import { UserError } from '../util/errors.js';
-import { type ImageDataset, FASHION_MNIST_CLASSES, MNIST_CLASSES } from './dataset.js';
+import { type ImageDataset, CIFAR10_CLASSES, CIFAR100_CLASSES, FASHION_MNIST_CLASSES, MNIST_CLASSES } from './dataset.js';
 import { readIdxDataset, DEBIAN_FASHION_MNIST } from './idx.js';
 import { readCifar } from './cifar.js';
 import { makeSynthetic, type SyntheticOptions } from './synthetic.js';
@@ -29,13 +29,17 @@ export function datasetDir(name: DatasetName, dir?: string): string {
   return defaultDataDir(name);
 }
 
+/** The standard class names of a dataset, without reading it (synthetic data has none). */
+export function standardClassNames(name: DatasetName): string[] | undefined {
+  return { 'fashion-mnist': FASHION_MNIST_CLASSES, mnist: MNIST_CLASSES, cifar10: CIFAR10_CLASSES, cifar100: CIFAR100_CLASSES, synthetic: undefined }[name];
+}
+
 export function loadDataset(name: DatasetName, split: 'train' | 'test', opts: LoadOptions = {}): ImageDataset {
   if (split !== 'train' && split !== 'test') throw new UserError(`loadDataset: split must be 'train' or 'test', got '${split}'`);
   switch (name) {
     case 'fashion-mnist':
-      return readIdxDataset(datasetDir(name, opts.dir), split, { name: `fashion-mnist/${split}`, classNames: FASHION_MNIST_CLASSES });
     case 'mnist':
-      return readIdxDataset(datasetDir(name, opts.dir), split, { name: `mnist/${split}`, classNames: MNIST_CLASSES });
+      return readIdxDataset(datasetDir(name, opts.dir), split, { name: `${name}/${split}`, classNames: standardClassNames(name) });
     case 'cifar10':
     case 'cifar100':
       return readCifar(datasetDir(name, opts.dir), name, split);

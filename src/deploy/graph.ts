@@ -4,6 +4,7 @@
 // hand-edited file is a clear DataError, not a crash deep inside a kernel.
 import { DataError } from '../util/errors.js';
 import type { SectionArray } from './format.js';
+import { outSize } from '../native/api.js';
 
 export interface GraphNode {
   op: string;
@@ -62,7 +63,7 @@ export function validateGraph(g: unknown, sections: Map<string, SectionArray>, n
       if (node.op === 'conv2d') {
         expect(x.length === 3 && x[0] === cin && pair(node.kernel, 1) && pair(node.stride, 1) && pair(node.padding, 0), 'bad conv geometry');
         const [kh, kw] = node.kernel as number[], [sh, sw] = node.stride as number[], [ph, pw] = node.padding as number[];
-        const oh = Math.floor((x[1] + 2 * ph - kh) / sh) + 1, ow = Math.floor((x[2] + 2 * pw - kw) / sw) + 1;
+        const oh = outSize(x[1], kh, sh, ph), ow = outSize(x[2], kw, sw, pw);
         expect(oh >= 1 && ow >= 1 && node.shape.length === 3 && node.shape[0] === cout && node.shape[1] === oh && node.shape[2] === ow, 'output shape does not match the geometry');
         expect(kh * kw <= 64, 'at most 64 kernel taps');
         k = cin * kh * kw;
@@ -90,7 +91,7 @@ export function validateGraph(g: unknown, sections: Map<string, SectionArray>, n
       expect(x.length === 3 && pair(node.kernel, 1) && pair(node.stride, 1) && pair(node.padding, 0), 'bad pool geometry');
       const [kh, kw] = node.kernel as number[], [sh, sw] = node.stride as number[], [ph, pw] = node.padding as number[];
       expect(2 * ph <= kh && 2 * pw <= kw, 'padding over half the window');
-      const oh = Math.floor((x[1] + 2 * ph - kh) / sh) + 1, ow = Math.floor((x[2] + 2 * pw - kw) / sw) + 1;
+      const oh = outSize(x[1], kh, sh, ph), ow = outSize(x[2], kw, sw, pw);
       expect(oh >= 1 && ow >= 1 && node.shape.length === 3 && node.shape[0] === x[0] && node.shape[1] === oh && node.shape[2] === ow, 'output shape does not match');
     } else if (node.op === 'global_avgpool') {
       expect(x.length === 3 && node.shape.length === 3 && node.shape[0] === x[0] && node.shape[1] === 1 && node.shape[2] === 1, 'bad shapes');

@@ -50,12 +50,12 @@ export function ratioStudy(o: StudyOptions = {}): SweepSpec {
 /** sign vs bihalf vs IR-Net's balanced sign on the shallow models (1W/32A). */
 export function compareStudy(o: StudyOptions & { models?: string[] } = {}): SweepSpec {
   const models = o.models ?? ['conv2', 'conv4', 'conv6', 'conv8'];
+  // The budgets: conv6/conv8 1 seed x 10 epochs, the others 3 seeds x 15.
   const deep = (m: string) => m === 'conv6' || m === 'conv8';
+  const seedsOf = (m: string) => o.seeds ?? (deep(m) ? 1 : 3);
   const runs: SweepRun[] = [];
-  const maxSeeds = Math.max(...models.map((m) => o.seeds ?? (deep(m) ? 1 : 3)));
-  for (let seed = 0; seed < maxSeeds; seed++) {
-    for (const m of models) {
-      if (seed >= (o.seeds ?? (deep(m) ? 1 : 3))) continue;
+  for (let seed = 0; seed < Math.max(...models.map(seedsOf)); seed++) {
+    for (const m of models.filter((mm) => seed < seedsOf(mm))) {
       const epochs = o.epochs ?? (deep(m) ? 10 : 15);
       const cfg = m.startsWith('resnet20') ? resnet20Variant(m) : { model: m };
       for (const q of ['sign', 'bihalf', 'irnet']) {

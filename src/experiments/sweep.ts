@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultConfig, resolveConfig, type TrainConfig } from '../train/config.js';
+import { writeFileAtomic } from '../train/checkpoint.js';
 import { train, CHECKPOINT_FILE, METRICS_FILE, type EpochMetrics, type TrainHooks } from '../train/trainer.js';
 
 export interface SweepRun {
@@ -64,25 +65,21 @@ export interface SweepHooks {
   onRun?(run: SweepRun, index: number, total: number, resumed: boolean): void;
   /** Passed to train() for each run. */
   train?: TrainHooks;
-  /** After each run: the results so far. */
-  onResults?(results: RunResult[]): void;
 }
 
 /** Writes sweep.json (the spec) and runs every unfinished run in order. */
 export async function runSweep(spec: SweepSpec, out: string, hooks: SweepHooks = {}): Promise<RunResult[]> {
   fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'sweep.json'), JSON.stringify(spec, null, 2) + '\n');
-  const results = () => spec.runs.map((r) => runResult(spec, r, out));
+  writeFileAtomic(path.join(out, 'sweep.json'), Buffer.from(JSON.stringify(spec, null, 2) + '\n'));
   for (const [i, run] of spec.runs.entries()) {
     const c = runConfig(spec, run, out);
     if (readMetrics(c.out).length >= c.epochs) continue;
     const resumed = fs.existsSync(path.join(c.out, CHECKPOINT_FILE));
     hooks.onRun?.(run, i, spec.runs.length, resumed);
     const r = await train(c, hooks.train, { resume: resumed });
-    hooks.onResults?.(results());
     if (r.interrupted) break;
   }
-  return results();
+  return spec.runs.map((r) => runResult(spec, r, out));
 }
 
 /** Reads a sweep folder written by runSweep: its spec and each run's results so far. */

@@ -12,8 +12,9 @@
 //   - constant predictors are dropped; two networks draw the same boundary
 //     when their grid predictions are equal or complementary.
 
+import { TOY_HIDDEN } from '../models/toy.js';
+
 export const TOY_INPUTS = 2;
-export const TOY_HIDDEN = 3;
 export const TOY_WEIGHTS = TOY_INPUTS * TOY_HIDDEN + 2 * TOY_HIDDEN; // 12
 
 export interface ToyCount { combinations: number; unique: number }

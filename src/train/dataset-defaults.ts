@@ -23,3 +23,10 @@ const table: Record<TrainConfig['dataset'], DatasetDefaults> = {
 export function datasetDefaults(name: TrainConfig['dataset']): DatasetDefaults {
   return table[name];
 }
+
+/** The dataset's normalisation with one constant per input channel (synthetic data may have any count). */
+export function normalizationFor(name: TrainConfig['dataset'], channels: number): { mean: number[]; std: number[] } {
+  const { mean, std } = table[name].normalize;
+  const perChannel = (v: ArrayLike<number>) => Array.from({ length: channels }, (_, i) => v[i % v.length]);
+  return { mean: perChannel(mean), std: perChannel(std) };
+}

@@ -63,7 +63,7 @@ export function exportModel(model: Module, input: ExportInput, meta: Record<stri
     const shape = e.output.shape.slice(1);
     const inp = (k: number) => value(e.inputs[k], e.op);
     if (e.op === 'conv2d' || e.op === 'linear') {
-      const [xin, w, b] = e.inputs;
+      const [, w, b] = e.inputs;
       const layer = binary.get(w.data);
       const name = layer ? binaryName.get(layer)! : paramName(w, `node${id}`).replace(/\.weight$/, '');
       const base: GraphNode = { op: e.op, in: [inp(0)], out: id, shape, name, cout: w.shape[0], cin: w.shape[1] };
@@ -108,7 +108,8 @@ export function exportModel(model: Module, input: ExportInput, meta: Record<stri
       nodes.push({ op: 'affine', in: [inp(0)], out: id, shape, name, scale: arena.floats(a), shift: arena.floats(s) });
       continue;
     }
-    const simple: GraphNode = { op: e.op, in: e.inputs.map((t, k) => (e.op === 'prelu' && k === 1 ? -1 : inp(k))).filter((v) => v >= 0), out: id, shape };
+    // PReLU's second input is its slopes, a parameter, not a value.
+    const simple: GraphNode = { op: e.op, in: e.op === 'prelu' ? [inp(0)] : e.inputs.map((_, k) => inp(k)), out: id, shape };
     if (e.op === 'prelu') simple.alpha = arena.floats(e.inputs[1].data);
     else if (!['relu', 'hardtanh', 'sigmoid', 'add', 'maxpool2d', 'avgpool2d', 'global_avgpool', 'reshape', 'subsample_pad', 'sign'].includes(e.op)) {
       throw new UserError(`export: the op "${e.op}" has no packed form yet`);

@@ -12,7 +12,7 @@ import type { Module } from '../nn/index.js';
 import { bitStats, snapshotBits, type LayerBitStats } from '../quant/index.js';
 import { createModel, modelFromConfig, type ModelConfig } from '../models/index.js';
 import { loadDataset, BatchLoader, head, type ImageDataset } from '../data/index.js';
-import { datasetDefaults } from './dataset-defaults.js';
+import { datasetDefaults, normalizationFor } from './dataset-defaults.js';
 import { kernels } from '../native/index.js';
 import { manualSeed, globalRng } from '../util/prng.js';
 import { NumericError, UserError } from '../util/errors.js';
@@ -122,9 +122,7 @@ export async function evaluateModel(model: Module, loader: BatchLoader, ds: Imag
 
 export function loadersFor(c: TrainConfig, train: ImageDataset, test: ImageDataset): [BatchLoader, BatchLoader] {
   const d = datasetDefaults(c.dataset);
-  // One constant per channel (synthetic data may have any channel count).
-  const perChannel = (v: ArrayLike<number>) => Array.from({ length: train.c }, (_, i) => v[i % v.length]);
-  const normalize = { mean: perChannel(d.normalize.mean), std: perChannel(d.normalize.std) };
+  const normalize = normalizationFor(c.dataset, train.c);
   return [
     new BatchLoader(train, { batchSize: c.batchSize, shuffle: true, augment: c.augment ? d.augment : {}, normalize, seed: c.seed, dropLast: true, workers: c.workers }),
     new BatchLoader(test, { batchSize: c.evalBatchSize, shuffle: false, augment: {}, normalize, seed: c.seed, dropLast: false, workers: c.workers }),

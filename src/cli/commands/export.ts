@@ -6,11 +6,11 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { readCheckpoint, modelFromCheckpoint, loadersFor } from '../../train/trainer.js';
 import { exportModel, binarizationFlips } from '../../train/export.js';
-import { datasetDefaults } from '../../train/dataset-defaults.js';
+import { normalizationFor } from '../../train/dataset-defaults.js';
 import { writeFileAtomic } from '../../train/index.js';
 import { encodePacked } from '../../deploy/format.js';
 import { PackedModel } from '../../deploy/engine.js';
-import { loadDataset, head } from '../../data/index.js';
+import { loadDataset, head, standardClassNames } from '../../data/index.js';
 import { Tensor, noGrad, tidy } from '../../autograd/index.js';
 import { kernels, referenceKernels } from '../../native/index.js';
 import { pct } from '../format.js';
@@ -29,10 +29,8 @@ export async function runExport(file: string, flags: ExportFlags): Promise<void>
   const ck = readCheckpoint(file);
   const model = modelFromCheckpoint(ck);
   const o = ck.model.options as { inChannels: number; imageSize: number };
-  const norm = datasetDefaults(ck.config.dataset).normalize;
-  const perChannel = (v: ArrayLike<number>) => Array.from({ length: o.inChannels }, (_, i) => v[i % v.length]);
-  const { graph, sections } = exportModel(model, { shape: [o.inChannels, o.imageSize, o.imageSize], mean: perChannel(norm.mean), std: perChannel(norm.std) },
-    { model: ck.model, dataset: ck.config.dataset, epoch: ck.epoch });
+  const { graph, sections } = exportModel(model, { shape: [o.inChannels, o.imageSize, o.imageSize], ...normalizationFor(ck.config.dataset, o.inChannels) },
+    { model: ck.model, dataset: ck.config.dataset, epoch: ck.epoch, classNames: standardClassNames(ck.config.dataset) });
   const bytes = encodePacked(graph, sections);
   writeFileAtomic(flags.out, bytes);
   const floatBytes = model.parameters().reduce((s, p) => s + 4 * p.numel, 0);

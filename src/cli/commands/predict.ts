@@ -6,12 +6,10 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { PNG } from 'pngjs';
 import { PackedModel } from '../../deploy/engine.js';
-import { parseIdx, CIFAR10_CLASSES, CIFAR100_CLASSES, FASHION_MNIST_CLASSES, MNIST_CLASSES } from '../../data/index.js';
+import { parseIdx } from '../../data/index.js';
 import { kernels, referenceKernels } from '../../native/index.js';
 import { UserError } from '../../util/errors.js';
 import { integer } from '../options.js';
-
-const NAMES: Record<string, string[]> = { cifar10: CIFAR10_CLASSES, cifar100: CIFAR100_CLASSES, 'fashion-mnist': FASHION_MNIST_CLASSES, mnist: MNIST_CLASSES };
 
 function readFile(file: string): Buffer {
   try {
@@ -58,7 +56,8 @@ export function registerPredict(program: Command): void {
       const plane = shape[1] * shape[2], per = shape[0] * plane, x = new Float32Array(n * per);
       for (let i = 0; i < x.length; i++) { const ch = Math.floor((i % per) / plane); x[i] = (pixels[i] / 255 - mean[ch]) / std[ch]; }
       const out = model.run(x, n), k = model.outputSize;
-      const names = NAMES[String(model.graph.dataset)] ?? [];
+      // Class names travel in the model file (written by ebnn export).
+      const names = Array.isArray(model.graph.classNames) ? model.graph.classNames.map(String) : [];
       for (let i = 0; i < n; i++) {
         const row = out.subarray(i * k, (i + 1) * k), max = Math.max(...row);
         const e = Array.from(row, (v) => Math.exp(v - max)), z = e.reduce((a, b) => a + b, 0);
