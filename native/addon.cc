@@ -10,6 +10,10 @@
 #include "quant.h"
 #include "xnor.h"
 
+namespace eb {
+void register_packed(Napi::Env env, Napi::Object exports);  // packed_addon.cc
+}
+
 namespace {
 
 // The pool and scratch buffers are process-wide; this serialises callers
@@ -414,6 +418,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   };
 #undef EB_VOID
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  eb::register_packed(env, exports);
   return exports;
 }
 

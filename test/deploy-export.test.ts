@@ -9,7 +9,7 @@ import { createModel, type ModelOptions } from '../src/models/index.js';
 import { exportModel } from '../src/train/export.js';
 import { encodePacked } from '../src/deploy/format.js';
 import { PackedModel } from '../src/deploy/engine.js';
-import { kernels, referenceKernels } from '../src/native/index.js';
+import { packedBackend } from '../src/deploy/node-backends.js';
 import { isBinaryLayer } from '../src/quant/index.js';
 import { crc32 } from '../src/util/crc32.js';
 import { DataError } from '../src/util/errors.js';
@@ -38,7 +38,7 @@ function build(c: Case, seed: number) {
   return model;
 }
 
-test('exported models match the training forward on both kernel backends', () => {
+test('exported models match the training forward; native, wasm and js engines agree exactly', () => {
   for (const c of cases) {
     const model = build(c, 1);
     const { graph, sections } = exportModel(model, { shape: c.shape, mean: Array(c.shape[0]).fill(0), std: Array(c.shape[0]).fill(1) });
@@ -48,10 +48,11 @@ test('exported models match the training forward on both kernel backends', () =>
     const n = 6, rng = new Rng(7);
     const x = rng.fillNormal(new Float32Array(n * c.shape[0] * c.shape[1] * c.shape[2]));
     const want = noGrad(() => model.forward(new Tensor(x, [n, ...c.shape]))).data;
-    for (const [kname, k] of [['native', kernels], ['reference', referenceKernels]] as const) {
-      const got = PackedModel.load(bytes, k, c.name).run(x, n);
-      assertClose(got, want, { rtol: 2e-4, atol: 1e-5 }, `${c.name} (${kname})`);
-    }
+    const outs = ['native', 'wasm', 'js'].map((b) => PackedModel.load(bytes, packedBackend(b), c.name).run(x, n));
+    assertClose(outs[0], want, { rtol: 2e-4, atol: 1e-5 }, `${c.name} (native)`);
+    // The three backends agree bit for bit.
+    assert.deepEqual(new Uint32Array(outs[1].buffer), new Uint32Array(outs[0].buffer), `${c.name}: wasm vs native`);
+    assert.deepEqual(new Uint32Array(outs[2].buffer), new Uint32Array(outs[0].buffer), `${c.name}: js vs native`);
     // Size bound of the issue: binary bits / 8 (x2 ternary) + 4 bytes per float parameter + 16 KiB.
     let binaryBits = 0, floats = 0;
     for (const [, m] of model.namedModules()) if (isBinaryLayer(m)) binaryBits += m.weight.numel * (m.weightQuantizer.ternary ? 2 : 1);
@@ -67,7 +68,7 @@ test('fuzzing: 10,000 mutated model files each load and run, or fail with a Data
   const { graph, sections } = exportModel(model, { shape: c.shape, mean: [0], std: [1] });
   const good = encodePacked(graph, sections);
   const headerLen = new DataView(good.buffer).getUint32(8, true);
-  const rng = new Rng(3), x = rng.fillNormal(new Float32Array(28 * 28));
+  const rng = new Rng(3), x = rng.fillNormal(new Float32Array(28 * 28)), native = packedBackend('native');
   let loaded = 0;
   const fix = (b: Uint8Array) => { new DataView(b.buffer).setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true); return b; };
   for (let i = 0; i < 10000; i++) {
@@ -81,7 +82,7 @@ test('fuzzing: 10,000 mutated model files each load and run, or fail with a Data
       fix(b);
     }
     try {
-      const m = PackedModel.load(b, kernels, 'fuzz');
+      const m = PackedModel.load(b, native, 'fuzz');
       const y = m.run(x, 1);
       assert.equal(y.length, m.outputSize);
       loaded++;
@@ -112,7 +113,7 @@ test('ebnn predict: a PNG and an IDX file give the engine\'s top classes; bad in
   idx.set([0, 0, 8, 3], 0); idx.writeUInt32BE(2, 4); idx.writeUInt32BE(28, 8); idx.writeUInt32BE(28, 12); idx.set(pixels, 16);
   fs.writeFileSync(path.join(dir, 'a.idx'), idx);
   // What the engine says directly.
-  const engine = PackedModel.load(fs.readFileSync(file), kernels);
+  const engine = PackedModel.load(fs.readFileSync(file), packedBackend('native'));
   const x = Float32Array.from(pixels, (v) => (v / 255 - mean[0]) / std[0]);
   const out = engine.run(x, 2), best = [0, 1].map((i) => { const r = Array.from(out.subarray(i * 10, i * 10 + 10)); return r.indexOf(Math.max(...r)); });
   const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'predict', file, ...args, '--json'], { encoding: 'utf8' });
@@ -135,14 +136,14 @@ test('export check: the first binarisation point where the packed model differs 
   const c = cases[2], model = build(c, 5);
   const { graph, sections } = exportModel(model, { shape: c.shape, mean: [0, 0, 0], std: [1, 1, 1] });
   const x = new Rng(6).fillNormal(new Float32Array(3 * 32 * 32));
-  const same = binarizationFlips(model, PackedModel.load(encodePacked(graph, sections), kernels), x);
+  const same = binarizationFlips(model, PackedModel.load(encodePacked(graph, sections), packedBackend('native')), x);
   assert.equal(same.flips, 0, 'an unmodified export binarises exactly like the training forward');
   // Shift the stem's output by 0.3: signs near 0 flip at the first 1W/1A layer.
   const stem = graph.nodes[0], floats = sections.get('floats') as Float32Array;
   const [off, len] = stem.bias as [number, number];
   for (let i = off; i < off + len; i++) floats[i] += 0.3;
   const firstSign = graph.nodes.find((n) => n.input === 'sign')!;
-  const r = binarizationFlips(model, PackedModel.load(encodePacked(graph, sections), kernels), x);
+  const r = binarizationFlips(model, PackedModel.load(encodePacked(graph, sections), packedBackend('native')), x);
   assert.equal(r.node, firstSign.out);
   assert.ok(r.flips > 0 && r.maxAbs > 1e-3 && r.maxAbs <= 0.3 + 1e-6, JSON.stringify(r));
 });

@@ -12,7 +12,7 @@ import { encodePacked } from '../../deploy/format.js';
 import { PackedModel } from '../../deploy/engine.js';
 import { loadDataset, head, standardClassNames } from '../../data/index.js';
 import { Tensor, noGrad, tidy } from '../../autograd/index.js';
-import { kernels, referenceKernels } from '../../native/index.js';
+import { packedBackend } from '../../deploy/node-backends.js';
 import { pct } from '../format.js';
 import { integer } from '../options.js';
 import { progressBar } from '../progress.js';
@@ -38,7 +38,7 @@ export async function runExport(file: string, flags: ExportFlags): Promise<void>
   if (!flags.json) console.log(`wrote ${flags.out}: ${bytes.length} bytes (float32 parameters: ${floatBytes} bytes, ${(floatBytes / bytes.length).toFixed(1)}x larger), ${graph.nodes.length} nodes`);
   if (!flags.check) { if (flags.json) console.log(JSON.stringify(summary)); return; }
 
-  const engine = PackedModel.load(fs.readFileSync(flags.out), flags.engine === 'js' ? referenceKernels : kernels, flags.out);
+  const engine = PackedModel.load(fs.readFileSync(flags.out), packedBackend(flags.engine ?? 'native'), flags.out);
   const test = head(loadDataset(ck.config.dataset, 'test', { dir: flags.dataDir ?? ck.config.dataDir, seed: ck.config.seed }), flags.testLimit);
   const [, loader] = loadersFor({ ...ck.config, workers: 1 }, test, test);
   model.eval();
@@ -80,7 +80,7 @@ export function registerExport(program: Command): void {
     .description('write a trained checkpoint as a packed model (1 bit per binary weight, batch norm folded); --check compares it with the training forward')
     .requiredOption('-o, --out <file>', 'the .ebnn file to write')
     .option('--check', 'run the test set through the packed engine and the training forward and report agreement')
-    .option('--engine <name>', 'engine for --check: native | js', 'native')
+    .option('--engine <name>', 'engine for --check: native | wasm | js', 'native')
     .option('--data-dir <dir>', 'where the dataset is (default: as in training)')
     .option('--test-limit <n>', 'check only the first n test images', integer)
     .option('--json', 'one JSON object')

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { PNG } from 'pngjs';
 import { PackedModel } from '../../deploy/engine.js';
 import { parseIdx } from '../../data/index.js';
-import { kernels, referenceKernels } from '../../native/index.js';
+import { packedBackend } from '../../deploy/node-backends.js';
 import { UserError } from '../../util/errors.js';
 import { integer } from '../options.js';
 
@@ -46,11 +46,10 @@ export function registerPredict(program: Command): void {
     .description('top classes of a PNG image or of the images in an IDX file, with the packed engine')
     .option('--top <k>', 'classes to show per image', integer, 3)
     .option('--limit <n>', 'IDX files: the first n images', integer, 10)
-    .option('--engine <name>', 'native | js', 'native')
+    .option('--engine <name>', 'native | wasm | js', 'native')
     .option('--json', 'one JSON object per image')
     .action((modelFile: string, images: string, flags: { top: number; limit: number; engine: string; json?: boolean }) => {
-      if (flags.engine !== 'native' && flags.engine !== 'js') throw new UserError(`--engine must be native or js, got "${flags.engine}"`);
-      const model = PackedModel.load(readFile(modelFile), flags.engine === 'js' ? referenceKernels : kernels, modelFile);
+      const model = PackedModel.load(readFile(modelFile), packedBackend(flags.engine ?? 'native'), modelFile);
       const { shape, mean, std } = model.graph.input;
       const { pixels, n } = loadImages(images, shape, Math.max(1, flags.limit));
       const plane = shape[1] * shape[2], per = shape[0] * plane, x = new Float32Array(n * per);

@@ -1,0 +1,317 @@
+// The two convolutions of the packed engine (see pk.h). Freestanding C++: no
+// library calls, so the same file builds for WebAssembly.
+#include "pk.h"
+#include "pk_util.h"
+
+namespace pk {
+
+CountFn count_kernel = count_portable;
+
+void count_portable(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t f0, int32_t f1,
+                    int32_t* counts, uint8_t*) {
+  for (int32_t f = f0; f < f1; f++) {
+    const uint64_t* wf = w + static_cast<int64_t>(f) * kw64;
+    int32_t* c = counts + (f - f0) * kBlock;
+    for (int i = 0; i < kBlock; i++) c[i] = 0;
+    for (int32_t j = 0; j < kw64; j++) {
+      const uint64_t wj = wf[j], *aj = a + static_cast<int64_t>(j) * kBlock;
+      for (int i = 0; i < kBlock; i++) c[i] += __builtin_popcountll(aj[i] ^ wj);
+    }
+  }
+}
+
+int64_t binary_conv_tmp_bytes(int32_t cout, int32_t kw64) {
+  (void)cout;
+  // counts, then room for an instruction set's own copy of the block and of
+  // a filter chunk (the AVX2 kernel splits both into nibbles).
+  return static_cast<int64_t>(kFilterChunk) * kBlock * 4 + static_cast<int64_t>(kw64) * kBlock * 16 +
+         static_cast<int64_t>(kFilterChunk) * kw64 * 16 + 256;
+}
+
+namespace {
+
+struct ConvShape {
+  int32_t n, cin, h, w, cout, kh, kw, sh, sw, ph, pw;
+  int32_t oh() const { return (h + 2 * ph - kh) / sh + 1; }
+  int32_t ow() const { return (w + 2 * pw - kw) / sw + 1; }
+  int32_t taps() const { return kh * kw; }
+};
+
+ConvShape read_shape(const int32_t* a) {
+  return ConvShape{a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]};
+}
+
+// ---- 1W/1A: XNOR + popcount -------------------------------------------------
+
+struct BinaryConv {
+  ConvShape s;
+  int32_t wc, kw64, P, nblk, nchunk;
+  const float* x;      // current image
+  float* y;            // current image
+  const uint64_t *wbits, *wmask;
+  const int32_t *tapneg, *tapcnt;
+  const float *scale, *bias;
+  uint64_t *xb, *fields, *miss;
+  const Host* host;
+};
+
+// Sign bits of the image, channels last: xb[p][j] bit b <-> channel 64 j + b.
+void pack_task(void* ctx, int64_t task, int) {
+  const BinaryConv& k = *static_cast<const BinaryConv*>(ctx);
+  const int64_t hw = static_cast<int64_t>(k.s.h) * k.s.w, p0 = task * 256, p1 = p0 + 256 < hw ? p0 + 256 : hw;
+  for (int64_t p = p0; p < p1; p++)
+    for (int32_t j = 0; j < k.wc; j++) k.xb[p * k.wc + j] = 0;
+  for (int32_t c = 0; c < k.s.cin; c++) {
+    const float* xc = k.x + c * hw;
+    uint64_t* dst = k.xb + (c >> 6);
+    const int bit = c & 63;
+    for (int64_t p = p0; p < p1; p++) dst[p * k.wc] |= static_cast<uint64_t>(xc[p] < 0.0f) << bit;
+  }
+}
+
+// Receptive fields of block `task`: fields[blk][t * wc + j][i] = word j of tap
+// t of output pixel p0 + i, 0 where the tap is on the padding (miss bit set)
+// or the pixel is past the end.
+void gather_task(void* ctx, int64_t task, int) {
+  const BinaryConv& k = *static_cast<const BinaryConv*>(ctx);
+  const ConvShape& s = k.s;
+  const int32_t ow = s.ow(), p0 = static_cast<int32_t>(task) * kBlock;
+  uint64_t* a = k.fields + task * k.kw64 * kBlock;
+  uint64_t* miss = k.miss + task * kBlock;
+  for (int i = 0; i < kBlock; i++) {
+    const int32_t p = p0 + i;
+    if (p >= k.P) {
+      for (int32_t q = 0; q < k.kw64; q++) a[q * kBlock + i] = 0;
+      miss[i] = 0;
+      continue;
+    }
+    const int32_t y0 = (p / ow) * s.sh - s.ph, x0 = (p % ow) * s.sw - s.pw;
+    uint64_t m = 0;
+    for (int32_t ky = 0, t = 0; ky < s.kh; ky++) {
+      for (int32_t kx = 0; kx < s.kw; kx++, t++) {
+        const int32_t iy = y0 + ky, ix = x0 + kx;
+        const bool out = iy < 0 || iy >= s.h || ix < 0 || ix >= s.w;
+        if (out) m |= uint64_t{1} << t;
+        const uint64_t* src = k.xb + (static_cast<int64_t>(iy) * s.w + ix) * k.wc;
+        for (int32_t j = 0; j < k.wc; j++) a[(t * k.wc + j) * kBlock + i] = out ? 0 : src[j];
+      }
+    }
+    miss[i] = m;
+  }
+}
+
+// Mismatch counts of filters [f0, f1) over one block, ternary weights: only
+// the bits under the mask count.
+void count_masked(const uint64_t* a, const uint64_t* w, const uint64_t* mask, int32_t kw64, int32_t f0,
+                  int32_t f1, int32_t* counts) {
+  for (int32_t f = f0; f < f1; f++) {
+    const uint64_t* wf = w + static_cast<int64_t>(f) * kw64;
+    const uint64_t* mf = mask + static_cast<int64_t>(f) * kw64;
+    int32_t* c = counts + (f - f0) * kBlock;
+    for (int i = 0; i < kBlock; i++) c[i] = 0;
+    for (int32_t j = 0; j < kw64; j++) {
+      const uint64_t wj = wf[j], mj = mf[j], *aj = a + static_cast<int64_t>(j) * kBlock;
+      for (int i = 0; i < kBlock; i++) c[i] += __builtin_popcountll((aj[i] ^ wj) & mj);
+    }
+  }
+}
+
+// dot = (bits counted) - 2 * mismatches; a tap on the padding read 0 bits,
+// so its -1 weights were counted as mismatches and its bits as counted:
+// both come off again. y = scale * dot + bias, rounded after each step.
+void count_task(void* ctx, int64_t task, int tid) {
+  const BinaryConv& k = *static_cast<const BinaryConv*>(ctx);
+  const int32_t blk = static_cast<int32_t>(task / k.nchunk), chunk = static_cast<int32_t>(task % k.nchunk);
+  const int32_t f0 = chunk * kFilterChunk, f1 = f0 + kFilterChunk < k.s.cout ? f0 + kFilterChunk : k.s.cout;
+  const int32_t taps = k.s.taps(), p0 = blk * kBlock, np = k.P - p0 < kBlock ? k.P - p0 : kBlock;
+  const uint64_t* a = k.fields + static_cast<int64_t>(blk) * k.kw64 * kBlock;
+  const uint64_t* miss = k.miss + static_cast<int64_t>(blk) * kBlock;
+  int32_t* counts = reinterpret_cast<int32_t*>(k.host->tmp[tid]);
+  uint8_t* more = k.host->tmp[tid] + kFilterChunk * kBlock * 4;
+  if (k.wmask) count_masked(a, k.wbits, k.wmask, k.kw64, f0, f1, counts);
+  else count_kernel(a, k.wbits, k.kw64, f0, f1, counts, more);
+  const int64_t plane = k.P;
+  for (int32_t f = f0; f < f1; f++) {
+    const int32_t* neg = k.tapneg + static_cast<int64_t>(f) * taps;
+    const int32_t* cnt = k.tapcnt ? k.tapcnt + static_cast<int64_t>(f) * taps : nullptr;
+    int32_t total = 0;
+    for (int32_t t = 0; t < taps; t++) total += cnt ? cnt[t] : k.s.cin;
+    const float sc = k.scale[f], b = k.bias ? k.bias[f] : 0.0f;
+    const int32_t* c = counts + (f - f0) * kBlock;
+    float* yf = k.y + f * plane + p0;
+    for (int32_t i = 0; i < np; i++) {
+      int32_t mism = c[i], valid = total;
+      for (uint64_t m = miss[i]; m; m &= m - 1) {
+        const int t = __builtin_ctzll(m);
+        mism -= neg[t];
+        valid -= cnt ? cnt[t] : k.s.cin;
+      }
+      const float v = sc * static_cast<float>(valid - 2 * mism);
+      yf[i] = k.bias ? v + b : v;
+    }
+  }
+}
+
+}  // namespace
+
+void binary_conv(uint8_t* heap, const int32_t* a, const Host& host) {
+  BinaryConv k;
+  k.s = read_shape(a);
+  const ConvShape& s = k.s;
+  k.wc = (s.cin + 63) / 64;
+  k.kw64 = s.taps() * k.wc;
+  k.P = s.oh() * s.ow();
+  k.nblk = (k.P + kBlock - 1) / kBlock;
+  k.nchunk = (s.cout + kFilterChunk - 1) / kFilterChunk;
+  k.wbits = at<uint64_t>(heap, a[12]);
+  k.wmask = a[13] < 0 ? nullptr : at<uint64_t>(heap, a[13]);
+  k.tapneg = at<int32_t>(heap, a[14]);
+  k.tapcnt = a[15] < 0 ? nullptr : at<int32_t>(heap, a[15]);
+  k.scale = at<float>(heap, a[16]);
+  k.bias = a[17] < 0 ? nullptr : at<float>(heap, a[17]);
+  k.xb = at<uint64_t>(heap, a[19]);
+  k.fields = k.xb + static_cast<int64_t>(s.h) * s.w * k.wc;
+  k.miss = k.fields + static_cast<int64_t>(k.nblk) * k.kw64 * kBlock;
+  k.host = &host;
+  const int64_t xs = static_cast<int64_t>(s.cin) * s.h * s.w, ys = static_cast<int64_t>(s.cout) * k.P;
+  for (int32_t img = 0; img < s.n; img++) {
+    k.x = at<float>(heap, a[11]) + img * xs;
+    k.y = at<float>(heap, a[18]) + img * ys;
+    const int64_t hw = static_cast<int64_t>(s.h) * s.w;
+    host.parallel(host.self, (hw + 255) / 256, pack_task, &k);
+    host.parallel(host.self, k.nblk, gather_task, &k);
+    host.parallel(host.self, static_cast<int64_t>(k.nblk) * k.nchunk, count_task, &k);
+  }
+}
+
+// ---- Float input: fixed-order multiply-add, or add / subtract for packed bits --
+
+namespace {
+
+constexpr int kRows = 4;     // filters per micro tile
+constexpr int kCols = 16;    // pixels per micro tile
+constexpr int kFChunk = 16;  // filters per task
+constexpr int kPChunk = 256; // pixels per task
+
+struct FloatConv {
+  ConvShape s;
+  int32_t K, P, mode, signin, wpf, nfc, npc;
+  const float* x;
+  float* y;
+  const float* wf;
+  const uint32_t *bits, *mask;
+  const float *scale, *bias;
+  float* col;  // [K][P]
+};
+
+// col[k][p] for k = (c, ky, kx) in PyTorch's weight order.
+void im2col_task(void* ctx, int64_t task, int) {
+  const FloatConv& k = *static_cast<const FloatConv*>(ctx);
+  const ConvShape& s = k.s;
+  const int32_t ow = s.ow(), c = static_cast<int32_t>(task), taps = s.taps();
+  const float* xc = k.x + static_cast<int64_t>(c) * s.h * s.w;
+  for (int32_t t = 0; t < taps; t++) {
+    const int32_t ky = t / s.kw, kx = t % s.kw;
+    float* row = k.col + (static_cast<int64_t>(c) * taps + t) * k.P;
+    for (int32_t p = 0; p < k.P; p++) {
+      const int32_t iy = (p / ow) * s.sh - s.ph + ky, ix = (p % ow) * s.sw - s.pw + kx;
+      float v = 0.0f;
+      if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) {
+        v = xc[static_cast<int64_t>(iy) * s.w + ix];
+        if (k.signin) v = v < 0.0f ? -1.0f : 1.0f;
+      }
+      row[p] = v;
+    }
+  }
+}
+
+// acc[r][i] += term(filter f0 + r, k, col[k][p0 + i]) for k = 0 .. K-1 in
+// order; R filters, C pixels (compile-time sizes so the loops vectorise).
+template <int R, int C>
+void tile(const FloatConv& k, int32_t f0, int32_t p0, float* out /*[R][C]*/) {
+  float acc[R][C];
+  for (int r = 0; r < R; r++)
+    for (int i = 0; i < C; i++) acc[r][i] = 0.0f;
+  const float* col = k.col + p0;
+  for (int32_t kk = 0; kk < k.K; kk++) {
+    const float* c = col + static_cast<int64_t>(kk) * k.P;
+    if (k.mode == 0) {
+      for (int r = 0; r < R; r++) {
+        const float wv = k.wf[static_cast<int64_t>(f0 + r) * k.K + kk];
+        for (int i = 0; i < C; i++) acc[r][i] += wv * c[i];
+      }
+    } else {
+      const uint32_t* cu = reinterpret_cast<const uint32_t*>(c);
+      for (int r = 0; r < R; r++) {
+        const int64_t word = static_cast<int64_t>(f0 + r) * k.wpf + (kk >> 5);
+        const uint32_t flip = ((k.bits[word] >> (kk & 31)) & 1u) << 31;
+        const uint32_t keep = k.mask ? 0u - ((k.mask[word] >> (kk & 31)) & 1u) : ~0u;
+        for (int i = 0; i < C; i++) acc[r][i] += bits_to_float((cu[i] ^ flip) & keep);
+      }
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int i = 0; i < C; i++) out[r * C + i] = acc[r][i];
+}
+
+void store(const FloatConv& k, int32_t f, int32_t p, float acc) {
+  float v = acc;
+  if (k.mode != 0) v = k.scale[f] * v;
+  if (k.bias) v = v + k.bias[f];
+  k.y[static_cast<int64_t>(f) * k.P + p] = v;
+}
+
+template <int R>
+void rows(const FloatConv& k, int32_t f0, int32_t p0, int32_t p1) {
+  float out[R * kCols];
+  int32_t p = p0;
+  for (; p + kCols <= p1; p += kCols) {
+    tile<R, kCols>(k, f0, p, out);
+    for (int r = 0; r < R; r++)
+      for (int i = 0; i < kCols; i++) store(k, f0 + r, p + i, out[r * kCols + i]);
+  }
+  for (; p < p1; p++) {
+    tile<R, 1>(k, f0, p, out);
+    for (int r = 0; r < R; r++) store(k, f0 + r, p, out[r]);
+  }
+}
+
+void float_conv_task(void* ctx, int64_t task, int) {
+  const FloatConv& k = *static_cast<const FloatConv*>(ctx);
+  const int32_t fc = static_cast<int32_t>(task / k.npc), pc = static_cast<int32_t>(task % k.npc);
+  const int32_t f1 = (fc + 1) * kFChunk < k.s.cout ? (fc + 1) * kFChunk : k.s.cout;
+  const int32_t p0 = pc * kPChunk, p1 = p0 + kPChunk < k.P ? p0 + kPChunk : k.P;
+  int32_t f = fc * kFChunk;
+  for (; f + kRows <= f1; f += kRows) rows<kRows>(k, f, p0, p1);
+  for (; f < f1; f++) rows<1>(k, f, p0, p1);
+}
+
+}  // namespace
+
+void float_conv(uint8_t* heap, const int32_t* a, const Host& host) {
+  FloatConv k;
+  k.s = read_shape(a);
+  const ConvShape& s = k.s;
+  k.K = s.cin * s.taps();
+  k.P = s.oh() * s.ow();
+  k.mode = a[12];
+  k.wf = k.mode == 0 ? at<float>(heap, a[13]) : nullptr;
+  k.bits = k.mode == 0 ? nullptr : at<uint32_t>(heap, a[13]);
+  k.mask = k.mode == 2 ? at<uint32_t>(heap, a[14]) : nullptr;
+  k.scale = k.mode == 0 ? nullptr : at<float>(heap, a[15]);
+  k.bias = a[16] < 0 ? nullptr : at<float>(heap, a[16]);
+  k.col = at<float>(heap, a[18]);
+  k.signin = a[19];
+  k.wpf = (k.K + 31) / 32;
+  k.nfc = (s.cout + kFChunk - 1) / kFChunk;
+  k.npc = (k.P + kPChunk - 1) / kPChunk;
+  const int64_t xs = static_cast<int64_t>(s.cin) * s.h * s.w, ys = static_cast<int64_t>(s.cout) * k.P;
+  for (int32_t img = 0; img < s.n; img++) {
+    k.x = at<float>(heap, a[11]) + img * xs;
+    k.y = at<float>(heap, a[17]) + img * ys;
+    host.parallel(host.self, s.cin, im2col_task, &k);
+    host.parallel(host.self, static_cast<int64_t>(k.nfc) * k.npc, float_conv_task, &k);
+  }
+}
+
+}  // namespace pk

@@ -1,0 +1,224 @@
+// The packed kernels in TypeScript: runs a plan (src/deploy/plan.ts) where
+// neither the native addon nor WebAssembly is available. Every float result
+// is computed with the same float32 operations in the same order as
+// native/packed/*.cc (Math.fround after each step: a double result of one
+// float32 +, -, * or / rounds to the same float32 as the float32 operation),
+// so the outputs are bit-identical to the other two backends. Browser-safe.
+import { OP } from './plan.js';
+
+const fr = Math.fround;
+
+function popcount32(v: number): number {
+  v = v - ((v >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+class Heap {
+  readonly f32: Float32Array;
+  readonly u32: Uint32Array;
+  readonly i32: Int32Array;
+  constructor(buf: ArrayBuffer, byteOffset: number, bytes: number) {
+    this.f32 = new Float32Array(buf, byteOffset, bytes >> 2);
+    this.u32 = new Uint32Array(buf, byteOffset, bytes >> 2);
+    this.i32 = new Int32Array(buf, byteOffset, bytes >> 2);
+  }
+}
+
+const outSize = (size: number, k: number, s: number, p: number) => Math.floor((size + 2 * p - k) / s) + 1;
+
+// Same integer counts as pk_conv.cc's packed path, computed per pixel from
+// the channels-last sign bits without the block gather.
+function binaryConv(m: Heap, a: Int32Array): void {
+  const [n, cin, h, w, cout, kh, kw, sh, sw, ph, pw, xo, wbo, wmo, tno, tco, sco, bo, yo] = a;
+  const oh = outSize(h, kh, sh, ph), ow = outSize(w, kw, sw, pw), P = oh * ow, hw = h * w, taps = kh * kw;
+  const wc = Math.ceil(cin / 64), u = 2 * wc; // u32 per pixel
+  const xb = new Uint32Array(hw * u);
+  const wbits = m.u32.subarray(wbo >> 2), wmask = wmo < 0 ? null : m.u32.subarray(wmo >> 2);
+  const tapneg = m.i32.subarray(tno >> 2), tapcnt = tco < 0 ? null : m.i32.subarray(tco >> 2);
+  const scale = m.f32.subarray(sco >> 2), bias = bo < 0 ? null : m.f32.subarray(bo >> 2);
+  for (let img = 0; img < n; img++) {
+    const x = m.f32.subarray((xo >> 2) + img * cin * hw), y = m.f32.subarray((yo >> 2) + img * cout * P);
+    xb.fill(0);
+    for (let c = 0; c < cin; c++) {
+      const word = c >>> 5, bit = 1 << (c & 31);
+      for (let p = 0; p < hw; p++) if (x[c * hw + p] < 0) xb[p * u + word] |= bit;
+    }
+    for (let f = 0; f < cout; f++) {
+      const sc = scale[f], b = bias ? bias[f] : 0, wf = f * taps * u;
+      let total = 0;
+      for (let t = 0; t < taps; t++) total += tapcnt ? tapcnt[f * taps + t] : cin;
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          let mism = 0, valid = total;
+          for (let ky = 0, t = 0; ky < kh; ky++) {
+            for (let kx = 0; kx < kw; kx++, t++) {
+              const iy = oy * sh - ph + ky, ix = ox * sw - pw + kx;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= w) { valid -= tapcnt ? tapcnt[f * taps + t] : cin; continue; }
+              const src = (iy * w + ix) * u, wt = wf + t * u;
+              for (let j = 0; j < u; j++) {
+                const v = xb[src + j] ^ wbits[wt + j];
+                mism += popcount32(wmask ? v & wmask[wt + j] : v);
+              }
+            }
+          }
+          const v = fr(sc * (valid - 2 * mism));
+          y[f * P + oy * ow + ox] = bias ? fr(v + b) : v;
+        }
+      }
+    }
+  }
+}
+
+function floatConv(m: Heap, a: Int32Array): void {
+  const [n, cin, h, w, cout, kh, kw, sh, sw, ph, pw, xo, mode, wo, mo, sco, bo, yo, , signin] = a;
+  const oh = outSize(h, kh, sh, ph), ow = outSize(w, kw, sw, pw), P = oh * ow, hw = h * w, taps = kh * kw, K = cin * taps;
+  const wpf = Math.ceil(K / 32);
+  // The column matrix of pk_conv.cc, per image: col[k][p].
+  const col = new Float32Array(K * P);
+  const wf = mode === 0 ? m.f32.subarray(wo >> 2) : null, bits = mode === 0 ? null : m.u32.subarray(wo >> 2);
+  const mask = mode === 2 ? m.u32.subarray(mo >> 2) : null;
+  const scale = mode === 0 ? null : m.f32.subarray(sco >> 2), bias = bo < 0 ? null : m.f32.subarray(bo >> 2);
+  for (let img = 0; img < n; img++) {
+    const x = m.f32.subarray((xo >> 2) + img * cin * hw), y = m.f32.subarray((yo >> 2) + img * cout * P);
+    for (let c = 0; c < cin; c++) {
+      for (let t = 0; t < taps; t++) {
+        const ky = Math.floor(t / kw), kx = t % kw, row = (c * taps + t) * P;
+        for (let p = 0; p < P; p++) {
+          const iy = Math.floor(p / ow) * sh - ph + ky, ix = (p % ow) * sw - pw + kx;
+          let v = 0;
+          if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+            v = x[c * hw + iy * w + ix];
+            if (signin) v = v < 0 ? -1 : 1;
+          }
+          col[row + p] = v;
+        }
+      }
+    }
+    for (let f = 0; f < cout; f++) {
+      for (let p = 0; p < P; p++) {
+        let acc = 0;
+        if (wf) {
+          for (let k = 0; k < K; k++) acc = fr(acc + fr(wf[f * K + k] * col[k * P + p]));
+        } else {
+          for (let k = 0; k < K; k++) {
+            const word = f * wpf + (k >>> 5), bit = 1 << (k & 31);
+            if (mask && !(mask[word] & bit)) { acc = fr(acc + 0); continue; }
+            const v = col[k * P + p];
+            acc = fr(acc + (bits![word] & bit ? -v : v));
+          }
+        }
+        let v = acc;
+        if (scale) v = fr(scale[f] * v);
+        if (bias) v = fr(v + bias[f]);
+        y[f * P + p] = v;
+      }
+    }
+  }
+}
+
+// exp_f of pk_ops.cc, step by step.
+function expF(x: number): number {
+  if (!(x === x)) return x;
+  if (x > fr(88.72)) return Infinity;
+  if (x < fr(-103.97)) return 0;
+  const t = fr(x * fr(1.44269504));
+  const nInt = Math.trunc(t < 0 ? fr(t - 0.5) : fr(t + 0.5));
+  let r = fr(x - fr(nInt * fr(0.693145752)));
+  r = fr(r - fr(nInt * fr(1.42860677e-6)));
+  let p = fr(1 / 5040);
+  for (const c of [fr(1 / 720), fr(1 / 120), fr(1 / 24), fr(1 / 6), 0.5, 1, 1]) p = fr(fr(p * r) + c);
+  const half = Math.trunc(nInt / 2);
+  return fr(fr(p * 2 ** half) * 2 ** (nInt - half));
+}
+
+function pool(m: Heap, a: Int32Array, max: boolean): void {
+  const [n, c, h, w, kh, kw, sh, sw, ph, pw, xo, yo] = a;
+  const oh = outSize(h, kh, sh, ph), ow = outSize(w, kw, sw, pw), inv = fr(1 / (kh * kw));
+  const x = m.f32.subarray(xo >> 2), y = m.f32.subarray(yo >> 2);
+  for (let plane = 0; plane < n * c; plane++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let acc = 0, first = true;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - ph + ky;
+          if (iy < 0 || iy >= h) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - pw + kx;
+            if (ix < 0 || ix >= w) continue;
+            const v = x[plane * h * w + iy * w + ix];
+            if (!max) acc = fr(acc + v);
+            else if (first || v > acc) acc = v;
+            first = false;
+          }
+        }
+        y[plane * oh * ow + oy * ow + ox] = max ? acc : fr(acc * inv);
+      }
+    }
+  }
+}
+
+/** Runs plan `words` over the heap (`bytes` bytes at `byteOffset` of `buf`); returns 0 or the bad record's word index. */
+export function runPlanJs(buf: ArrayBuffer, byteOffset: number, bytes: number, words: Int32Array): number {
+  const m = new Heap(buf, byteOffset, bytes), f = m.f32;
+  const arity: Record<number, number> = {
+    [OP.binaryConv]: 20, [OP.floatConv]: 20, [OP.affine]: 7, [OP.prelu]: 6, [OP.relu]: 3, [OP.sign]: 3, [OP.sigmoid]: 3,
+    [OP.hardtanh]: 5, [OP.add]: 4, [OP.maxPool]: 12, [OP.avgPool]: 12, [OP.globalAvgPool]: 5, [OP.subsamplePad]: 7, [OP.transpose]: 4,
+  };
+  for (let pos = 0; pos < words.length;) {
+    const op = words[pos], len = words[pos + 1];
+    if (pos + 2 > words.length || arity[op] === undefined || len !== arity[op] || pos + 2 + len > words.length) return pos;
+    const a = words.subarray(pos + 2, pos + 2 + len);
+    const at = (i: number) => a[i] >> 2;
+    switch (op) {
+      case OP.binaryConv: binaryConv(m, a); break;
+      case OP.floatConv: floatConv(m, a); break;
+      case OP.affine: case OP.prelu: {
+        const [n, c, hw] = a;
+        for (let p = 0; p < n * c; p++) {
+          const ch = p % c, s = f[at(4) + ch], b = op === OP.affine ? f[at(5) + ch] : 0, x0 = at(3) + p * hw, y0 = at(op === OP.affine ? 6 : 5) + p * hw;
+          for (let i = 0; i < hw; i++) {
+            const v = f[x0 + i];
+            f[y0 + i] = op === OP.affine ? fr(fr(v * s) + b) : v > 0 ? v : fr(s * v);
+          }
+        }
+        break;
+      }
+      case OP.globalAvgPool: {
+        const [n, c, hw] = a;
+        for (let p = 0; p < n * c; p++) {
+          let s = 0;
+          for (let i = 0; i < hw; i++) s = fr(s + f[at(3) + p * hw + i]);
+          f[at(4) + p] = fr(s / hw);
+        }
+        break;
+      }
+      case OP.relu: for (let i = 0; i < a[0]; i++) { const v = f[at(1) + i]; f[at(2) + i] = v > 0 ? v : 0; } break;
+      case OP.sign: for (let i = 0; i < a[0]; i++) f[at(2) + i] = f[at(1) + i] < 0 ? -1 : 1; break;
+      case OP.sigmoid: for (let i = 0; i < a[0]; i++) f[at(2) + i] = fr(1 / fr(1 + expF(-f[at(1) + i]))); break;
+      case OP.hardtanh: {
+        const lo = new Float32Array(new Int32Array([a[2], a[3]]).buffer);
+        for (let i = 0; i < a[0]; i++) { const v = f[at(1) + i]; f[at(4) + i] = v < lo[0] ? lo[0] : v > lo[1] ? lo[1] : v; }
+        break;
+      }
+      case OP.add: for (let i = 0; i < a[0]; i++) f[at(3) + i] = fr(f[at(1) + i] + f[at(2) + i]); break;
+      case OP.maxPool: case OP.avgPool: pool(m, a, op === OP.maxPool); break;
+      case OP.subsamplePad: {
+        const [n, c, h, w, pad] = a, oc = c + 2 * pad, oh = Math.ceil(h / 2), ow = Math.ceil(w / 2);
+        f.fill(0, at(6), at(6) + n * oc * oh * ow);
+        for (let b = 0; b < n; b++) for (let ch = 0; ch < c; ch++) {
+          const src = at(5) + (b * c + ch) * h * w, dst = at(6) + (b * oc + ch + pad) * oh * ow;
+          for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) f[dst + i * ow + j] = f[src + 2 * i * w + 2 * j];
+        }
+        break;
+      }
+      case OP.transpose: {
+        const [rows, cols] = a;
+        for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) f[at(3) + j * rows + i] = f[at(2) + i * cols + j];
+        break;
+      }
+    }
+    pos += 2 + len;
+  }
+  return 0;
+}

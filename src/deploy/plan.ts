@@ -1,0 +1,237 @@
+// Lays a packed graph out as a *plan* for the packed kernels (native/packed/pk.h):
+// one heap holding the file's float and bit sections, the 1W/1A weights
+// repacked channels-last, the activations and one scratch area; and the op
+// records that run the graph on it for a batch of n images. The same plan
+// runs on the native addon, the WebAssembly module and the TypeScript mirror.
+// Browser-safe.
+import type { SectionArray } from './format.js';
+import type { GraphNode, PackedGraph } from './graph.js';
+
+/** Op codes: keep in step with native/packed/pk.h. */
+export const OP = {
+  binaryConv: 1, floatConv: 2, affine: 3, prelu: 4, relu: 5, hardtanh: 6, sign: 7, add: 8, sigmoid: 9,
+  maxPool: 10, avgPool: 11, globalAvgPool: 12, subsamplePad: 13, transpose: 14,
+} as const;
+
+export const BLOCK = 64;        // pixels per gathered block (pk::kBlock)
+export const FILTER_CHUNK = 32; // filters per binary-conv task (pk::kFilterChunk)
+
+/** Scratch per thread a binary conv needs (pk::binary_conv_tmp_bytes). */
+export function binaryConvTmpBytes(kw64: number): number {
+  return FILTER_CHUNK * BLOCK * 4 + kw64 * BLOCK * 16 + FILTER_CHUNK * kw64 * 16 + 256;
+}
+
+const align = (v: number) => Math.ceil(v / 64) * 64;
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+const f32bits = (v: number) => new Int32Array(new Float32Array([v]).buffer)[0];
+
+/** The batch-independent part: sections and repacked weights, and where each node's parameters are. */
+export interface StaticLayout {
+  bytes: Uint8Array;
+  /** Per node index: named byte offsets of its parameters in the heap. */
+  params: Map<number, Record<string, number>>;
+}
+
+/**
+ * Channels-last sign bits of a 1W/1A layer: u64 words [cout][taps][ceil(cin/64)]
+ * (as u32 pairs), from the file's per-filter bits in PyTorch order (c, ky, kx);
+ * also per filter and tap the -1 count (under the mask) and, for ternary, the
+ * non-zero count.
+ */
+export function repackBinary(bits: Uint32Array, mask: Uint32Array | null, cout: number, cin: number, taps: number) {
+  const wc = Math.ceil(cin / 64), k = cin * taps, wpf = Math.ceil(k / 32);
+  const wbits = new Uint32Array(cout * taps * wc * 2), wmask = mask ? new Uint32Array(wbits.length) : null;
+  const tapneg = new Int32Array(cout * taps), tapcnt = mask ? new Int32Array(cout * taps) : null;
+  for (let f = 0; f < cout; f++) {
+    for (let c = 0; c < cin; c++) {
+      for (let t = 0; t < taps; t++) {
+        const i = c * taps + t, src = f * wpf + (i >>> 5), b = 1 << (i & 31);
+        const dst = (((f * taps + t) * wc + (c >>> 6)) * 2) + ((c & 63) >>> 5), db = 1 << (c & 31);
+        const keep = !mask || (mask[src] & b) !== 0, neg = (bits[src] & b) !== 0;
+        if (neg) wbits[dst] |= db;
+        if (wmask && keep) { wmask[dst] |= db; tapcnt![f * taps + t]++; }
+        if (neg && keep) tapneg[f * taps + t]++;
+      }
+    }
+  }
+  return { wbits, wmask, tapneg, tapcnt };
+}
+
+const isBinaryInput = (n: GraphNode) => n.input === 'sign' && n.weights !== 'float';
+const convDims = (n: GraphNode) => n.op === 'conv2d'
+  ? { kh: (n.kernel as number[])[0], kw: (n.kernel as number[])[1], taps: (n.kernel as number[])[0] * (n.kernel as number[])[1] }
+  : { kh: 1, kw: 1, taps: 1 };
+
+/** Copies the sections into the heap and repacks the 1W/1A weights. */
+export function layoutStatic(graph: PackedGraph, sections: Map<string, SectionArray>): StaticLayout {
+  const parts: { off: number; data: ArrayBufferView }[] = [];
+  let end = 0;
+  const put = (data: ArrayBufferView): number => {
+    const off = end;
+    parts.push({ off, data });
+    end = align(off + data.byteLength);
+    return off;
+  };
+  const floats = sections.get('floats') as Float32Array | undefined, bits = sections.get('bits') as Uint32Array | undefined;
+  const fBase = floats ? put(floats) : 0, bBase = bits ? put(bits) : 0;
+  const fAt = (n: GraphNode, key: string) => fBase + 4 * (n[key] as number[])[0];
+  const bAt = (n: GraphNode, key: string) => bBase + 4 * (n[key] as number[])[0];
+  const params = new Map<number, Record<string, number>>();
+  graph.nodes.forEach((n, i) => {
+    const p: Record<string, number> = {};
+    if (n.op === 'conv2d' || n.op === 'linear') {
+      p.bias = n.bias ? fAt(n, 'bias') : -1;
+      if (n.weights === 'float') p.weight = fAt(n, 'weight');
+      else {
+        p.scale = fAt(n, 'scale');
+        if (isBinaryInput(n)) {
+          const [o, l] = n.bits as number[], m = n.mask as number[] | undefined;
+          const r = repackBinary(bits!.subarray(o, o + l), m ? bits!.subarray(m[0], m[0] + m[1]) : null, n.cout as number, n.cin as number, convDims(n).taps);
+          p.wbits = put(r.wbits);
+          p.wmask = r.wmask ? put(r.wmask) : -1;
+          p.tapneg = put(r.tapneg);
+          p.tapcnt = r.tapcnt ? put(r.tapcnt) : -1;
+        } else {
+          p.bits = bAt(n, 'bits');
+          p.mask = n.mask ? bAt(n, 'mask') : -1;
+        }
+      }
+    } else if (n.op === 'affine') {
+      p.scale = fAt(n, 'scale'); p.shift = fAt(n, 'shift');
+    } else if (n.op === 'prelu') {
+      p.alpha = fAt(n, 'alpha');
+    }
+    params.set(i, p);
+  });
+  const bytes = new Uint8Array(end);
+  for (const { off, data } of parts) bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), off);
+  return { bytes, params };
+}
+
+export interface Plan {
+  n: number;
+  /** Total heap bytes (static part first). */
+  heapBytes: number;
+  words: Int32Array;
+  /** Per-thread scratch bytes of the binary convs. */
+  tmpBytes: number;
+  input: number;
+  output: number;
+  outputLength: number;
+  /** Byte offset of every graph value (kept ones only are valid after a run). */
+  values: Map<number, number>;
+}
+
+/**
+ * The op records for a batch of n. Activation buffers are reused once their
+ * last reader has run, unless `keepAll` (checks read every value afterwards).
+ */
+export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, keepAll = false): Plan {
+  const words: number[] = [];
+  const emit = (op: number, args: number[]) => { words.push(op, args.length, ...args); };
+  let end = align(layout.bytes.length);
+  const free: { off: number; bytes: number }[] = [];
+  const alloc = (bytes: number): number => {
+    const i = free.findIndex((b) => b.bytes >= bytes);
+    if (i >= 0) return free.splice(i, 1)[0].off;
+    const off = end;
+    end = align(end + bytes);
+    return off;
+  };
+  const release = (off: number, bytes: number) => { if (!keepAll) free.push({ off, bytes }); };
+  const shapes = new Map<number, number[]>([[0, graph.input.shape]]);
+  const values = new Map<number, number>();
+  // Buffers by value; reshape aliases its input, so buffers count their readers.
+  const bufferOf = new Map<number, { off: number; bytes: number; reads: number }>();
+  const reads = new Map<number, number>();
+  const aliasRoot = new Map<number, number>();
+  for (const node of graph.nodes) if (node.op === 'reshape') aliasRoot.set(node.out, aliasRoot.get(node.in[0]) ?? node.in[0]);
+  for (const node of graph.nodes) for (const v of node.in) { const r = aliasRoot.get(v) ?? v; reads.set(r, (reads.get(r) ?? 0) + 1); }
+  const outRoot = aliasRoot.get(graph.output) ?? graph.output;
+  const inBytes = 4 * n * size(graph.input.shape);
+  const input = alloc(inBytes);
+  bufferOf.set(0, { off: input, bytes: inBytes, reads: (reads.get(0) ?? 0) + 1 }); // +1: never reused
+  values.set(0, input);
+  let scratch = 0, tmpBytes = 0;
+  const scratchRecords: number[] = []; // word positions to patch with the scratch offset
+
+  graph.nodes.forEach((node, idx) => {
+    const x = node.in.map((v) => values.get(v)!), inShape = shapes.get(node.in[0])!, p = layout.params.get(idx)!;
+    const [c, h, w] = inShape.length === 3 ? inShape : [inShape[0], 1, 1];
+    const len = n * size(node.shape);
+    let y: number;
+    if (node.op === 'reshape') y = x[0];
+    else {
+      const bytes = 4 * len;
+      y = alloc(bytes);
+      const root = node.out;
+      bufferOf.set(root, { off: y, bytes, reads: (reads.get(root) ?? 0) + (root === outRoot ? 1 : 0) });
+    }
+    switch (node.op) {
+      case 'conv2d': case 'linear': {
+        const { kh, kw, taps } = convDims(node), cout = node.cout as number, cin = node.cin as number;
+        const [sh, sw] = node.op === 'conv2d' ? node.stride as number[] : [1, 1];
+        const [ph, pw] = node.op === 'conv2d' ? node.padding as number[] : [0, 0];
+        // A linear layer over n > 1 rows runs as a 1x1 conv over a 1 x n image: transposed in and out.
+        const rowsAsPixels = node.op === 'linear' && n > 1;
+        let xin = x[0], yout = y;
+        if (rowsAsPixels) {
+          xin = alloc(4 * n * cin);
+          emit(OP.transpose, [n, cin, x[0], xin]);
+          yout = alloc(4 * n * cout);
+        }
+        const geo = rowsAsPixels ? [1, cin, 1, n, cout, 1, 1, 1, 1, 0, 0] : [n, cin, h, w, cout, kh, kw, sh, sw, ph, pw];
+        const [, , gh, gw] = geo, oh = Math.floor((gh + 2 * ph - kh) / sh) + 1, ow = Math.floor((gw + 2 * pw - kw) / sw) + 1;
+        const P = rowsAsPixels ? n : oh * ow;
+        scratchRecords.push(words.length);
+        if (isBinaryInput(node)) {
+          const wc = Math.ceil(cin / 64), kw64 = taps * wc, nblk = Math.ceil(P / BLOCK);
+          scratch = Math.max(scratch, 8 * (gh * gw * wc + nblk * kw64 * BLOCK + nblk * BLOCK));
+          tmpBytes = Math.max(tmpBytes, binaryConvTmpBytes(kw64));
+          emit(OP.binaryConv, [...geo, xin, p.wbits, p.wmask, p.tapneg, p.tapcnt, p.scale, p.bias, yout, 0]);
+        } else {
+          scratch = Math.max(scratch, 4 * cin * taps * P);
+          const mode = node.weights === 'float' ? 0 : node.weights === 'binary' ? 1 : 2;
+          emit(OP.floatConv, [...geo, xin, mode, mode === 0 ? p.weight : p.bits, mode === 2 ? p.mask : -1,
+            mode === 0 ? -1 : p.scale, p.bias, yout, 0, node.input === 'sign' ? 1 : 0]);
+        }
+        if (rowsAsPixels) {
+          emit(OP.transpose, [cout, n, yout, y]);
+          release(xin, 4 * n * cin);
+          release(yout, 4 * n * cout);
+        }
+        break;
+      }
+      case 'affine': emit(OP.affine, [n, c, h * w, x[0], p.scale, p.shift, y]); break;
+      case 'prelu': emit(OP.prelu, [n, c, h * w, x[0], p.alpha, y]); break;
+      case 'relu': emit(OP.relu, [len, x[0], y]); break;
+      case 'sign': emit(OP.sign, [len, x[0], y]); break;
+      case 'sigmoid': emit(OP.sigmoid, [len, x[0], y]); break;
+      case 'hardtanh': emit(OP.hardtanh, [len, x[0], f32bits(node.lo as number), f32bits(node.hi as number), y]); break;
+      case 'add': emit(OP.add, [len, x[0], x[1], y]); break;
+      case 'maxpool2d': case 'avgpool2d': {
+        const [kh, kw] = node.kernel as number[], [sh, sw] = node.stride as number[], [ph, pw] = node.padding as number[];
+        emit(node.op === 'maxpool2d' ? OP.maxPool : OP.avgPool, [n, c, h, w, kh, kw, sh, sw, ph, pw, x[0], y]);
+        break;
+      }
+      case 'global_avgpool': emit(OP.globalAvgPool, [n, c, h * w, x[0], y]); break;
+      case 'subsample_pad': emit(OP.subsamplePad, [n, c, h, w, node.pad as number, x[0], y]); break;
+      case 'reshape': break;
+      default: throw new Error(`unreachable: op ${node.op}`);
+    }
+    values.set(node.out, y);
+    shapes.set(node.out, node.shape);
+    // Inputs whose last reader this was go back to the pool.
+    for (const v of node.in) {
+      const b = bufferOf.get(aliasRoot.get(v) ?? v);
+      if (b && --b.reads === 0) release(b.off, b.bytes);
+    }
+  });
+  // Fresh space: a freed block may have held live values while the scratch is in use.
+  const scratchOff = end;
+  end = align(end + scratch);
+  const plan = Int32Array.from(words);
+  // Scratch is the last argument of a binary conv (19) and the next-to-last of a float conv (18).
+  for (const at of scratchRecords) plan[at + 2 + (plan[at] === OP.binaryConv ? 19 : 18)] = scratchOff;
+  return { n, heapBytes: end, words: plan, tmpBytes, input, output: values.get(graph.output)!, outputLength: n * size(graph.outputShape), values };
+}
