@@ -16,7 +16,8 @@
         "-O3",
         "-march=native",
         "-ffp-contract=off",
-        "-fno-math-errno"
+        "-fno-math-errno",
+        "-fno-trapping-math"
       ],
       "cflags_cc": [
         "-std=c++20",
@@ -24,7 +25,8 @@
         "-O3",
         "-march=native",
         "-ffp-contract=off",
-        "-fno-math-errno"
+        "-fno-math-errno",
+        "-fno-trapping-math"
       ]
     },
     {

@@ -68,16 +68,16 @@ int64_t run_plan(uint8_t* heap, const int32_t* plan, int64_t nwords, const Host&
 
 // The popcount kernel of the binary conv, one per instruction set:
 // counts[f - f0][i] = sum_j popcount(a[j][i] ^ w[f][j]) for filters [f0, f1)
-// and the 64 pixel columns i of a block a[kw64][64].
-typedef void (*CountFn)(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t f0, int32_t f1,
+// and the bw pixel columns i of a block a[kw64][bw] (bw: 16, 32, 48 or 64).
+typedef void (*CountFn)(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t bw, int32_t f0, int32_t f1,
                         int32_t* counts, uint8_t* tmp);
-void count_portable(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t f0, int32_t f1,
+void count_portable(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t bw, int32_t f0, int32_t f1,
                     int32_t* counts, uint8_t* tmp);
 extern CountFn count_kernel;  // set by the host at start-up; count_portable by default
 // x86: installs the count kernel of an instruction set (see pk_count_x86.cc).
 const char* select_isa(const char* name);
 
-constexpr int kBlock = 64;       // pixels per gathered block
+constexpr int kBlock = 64;       // pixels per gathered block (fewer, in 16s, when the image has fewer)
 constexpr int kFilterChunk = 32; // filters per binary-conv task
 
 }  // namespace pk

@@ -7,15 +7,15 @@ namespace pk {
 
 CountFn count_kernel = count_portable;
 
-void count_portable(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t f0, int32_t f1,
+void count_portable(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t bw, int32_t f0, int32_t f1,
                     int32_t* counts, uint8_t*) {
   for (int32_t f = f0; f < f1; f++) {
     const uint64_t* wf = w + static_cast<int64_t>(f) * kw64;
-    int32_t* c = counts + (f - f0) * kBlock;
-    for (int i = 0; i < kBlock; i++) c[i] = 0;
+    int32_t* c = counts + (f - f0) * bw;
+    for (int i = 0; i < bw; i++) c[i] = 0;
     for (int32_t j = 0; j < kw64; j++) {
-      const uint64_t wj = wf[j], *aj = a + static_cast<int64_t>(j) * kBlock;
-      for (int i = 0; i < kBlock; i++) c[i] += __builtin_popcountll(aj[i] ^ wj);
+      const uint64_t wj = wf[j], *aj = a + static_cast<int64_t>(j) * bw;
+      for (int i = 0; i < bw; i++) c[i] += __builtin_popcountll(aj[i] ^ wj);
     }
   }
 }
@@ -45,7 +45,7 @@ ConvShape read_shape(const int32_t* a) {
 
 struct BinaryConv {
   ConvShape s;
-  int32_t wc, kw64, P, nblk, nchunk;
+  int32_t wc, kw64, P, bw, nblk, nchunk;  // bw: pixels per block
   const float* x;      // current image
   float* y;            // current image
   const uint64_t *wbits, *wmask;
@@ -75,13 +75,13 @@ void pack_task(void* ctx, int64_t task, int) {
 void gather_task(void* ctx, int64_t task, int) {
   const BinaryConv& k = *static_cast<const BinaryConv*>(ctx);
   const ConvShape& s = k.s;
-  const int32_t ow = s.ow(), p0 = static_cast<int32_t>(task) * kBlock;
-  uint64_t* a = k.fields + task * k.kw64 * kBlock;
-  uint64_t* miss = k.miss + task * kBlock;
-  for (int i = 0; i < kBlock; i++) {
+  const int32_t ow = s.ow(), bw = k.bw, p0 = static_cast<int32_t>(task) * bw;
+  uint64_t* a = k.fields + task * k.kw64 * bw;
+  uint64_t* miss = k.miss + task * bw;
+  for (int i = 0; i < bw; i++) {
     const int32_t p = p0 + i;
     if (p >= k.P) {
-      for (int32_t q = 0; q < k.kw64; q++) a[q * kBlock + i] = 0;
+      for (int32_t q = 0; q < k.kw64; q++) a[q * bw + i] = 0;
       miss[i] = 0;
       continue;
     }
@@ -93,7 +93,7 @@ void gather_task(void* ctx, int64_t task, int) {
         const bool out = iy < 0 || iy >= s.h || ix < 0 || ix >= s.w;
         if (out) m |= uint64_t{1} << t;
         const uint64_t* src = k.xb + (static_cast<int64_t>(iy) * s.w + ix) * k.wc;
-        for (int32_t j = 0; j < k.wc; j++) a[(t * k.wc + j) * kBlock + i] = out ? 0 : src[j];
+        for (int32_t j = 0; j < k.wc; j++) a[(t * k.wc + j) * bw + i] = out ? 0 : src[j];
       }
     }
     miss[i] = m;
@@ -102,16 +102,16 @@ void gather_task(void* ctx, int64_t task, int) {
 
 // Mismatch counts of filters [f0, f1) over one block, ternary weights: only
 // the bits under the mask count.
-void count_masked(const uint64_t* a, const uint64_t* w, const uint64_t* mask, int32_t kw64, int32_t f0,
+void count_masked(const uint64_t* a, const uint64_t* w, const uint64_t* mask, int32_t kw64, int32_t bw, int32_t f0,
                   int32_t f1, int32_t* counts) {
   for (int32_t f = f0; f < f1; f++) {
     const uint64_t* wf = w + static_cast<int64_t>(f) * kw64;
     const uint64_t* mf = mask + static_cast<int64_t>(f) * kw64;
-    int32_t* c = counts + (f - f0) * kBlock;
-    for (int i = 0; i < kBlock; i++) c[i] = 0;
+    int32_t* c = counts + (f - f0) * bw;
+    for (int i = 0; i < bw; i++) c[i] = 0;
     for (int32_t j = 0; j < kw64; j++) {
-      const uint64_t wj = wf[j], mj = mf[j], *aj = a + static_cast<int64_t>(j) * kBlock;
-      for (int i = 0; i < kBlock; i++) c[i] += __builtin_popcountll((aj[i] ^ wj) & mj);
+      const uint64_t wj = wf[j], mj = mf[j], *aj = a + static_cast<int64_t>(j) * bw;
+      for (int i = 0; i < bw; i++) c[i] += __builtin_popcountll((aj[i] ^ wj) & mj);
     }
   }
 }
@@ -123,13 +123,13 @@ void count_task(void* ctx, int64_t task, int tid) {
   const BinaryConv& k = *static_cast<const BinaryConv*>(ctx);
   const int32_t blk = static_cast<int32_t>(task / k.nchunk), chunk = static_cast<int32_t>(task % k.nchunk);
   const int32_t f0 = chunk * kFilterChunk, f1 = f0 + kFilterChunk < k.s.cout ? f0 + kFilterChunk : k.s.cout;
-  const int32_t taps = k.s.taps(), p0 = blk * kBlock, np = k.P - p0 < kBlock ? k.P - p0 : kBlock;
-  const uint64_t* a = k.fields + static_cast<int64_t>(blk) * k.kw64 * kBlock;
-  const uint64_t* miss = k.miss + static_cast<int64_t>(blk) * kBlock;
+  const int32_t taps = k.s.taps(), bw = k.bw, p0 = blk * bw, np = k.P - p0 < bw ? k.P - p0 : bw;
+  const uint64_t* a = k.fields + static_cast<int64_t>(blk) * k.kw64 * bw;
+  const uint64_t* miss = k.miss + static_cast<int64_t>(blk) * bw;
   int32_t* counts = reinterpret_cast<int32_t*>(k.host->tmp[tid]);
   uint8_t* more = k.host->tmp[tid] + kFilterChunk * kBlock * 4;
-  if (k.wmask) count_masked(a, k.wbits, k.wmask, k.kw64, f0, f1, counts);
-  else count_kernel(a, k.wbits, k.kw64, f0, f1, counts, more);
+  if (k.wmask) count_masked(a, k.wbits, k.wmask, k.kw64, bw, f0, f1, counts);
+  else count_kernel(a, k.wbits, k.kw64, bw, f0, f1, counts, more);
   const int64_t plane = k.P;
   for (int32_t f = f0; f < f1; f++) {
     const int32_t* neg = k.tapneg + static_cast<int64_t>(f) * taps;
@@ -137,7 +137,7 @@ void count_task(void* ctx, int64_t task, int tid) {
     int32_t total = 0;
     for (int32_t t = 0; t < taps; t++) total += cnt ? cnt[t] : k.s.cin;
     const float sc = k.scale[f], b = k.bias ? k.bias[f] : 0.0f;
-    const int32_t* c = counts + (f - f0) * kBlock;
+    const int32_t* c = counts + (f - f0) * bw;
     float* yf = k.y + f * plane + p0;
     for (int32_t i = 0; i < np; i++) {
       int32_t mism = c[i], valid = total;
@@ -161,7 +161,8 @@ void binary_conv(uint8_t* heap, const int32_t* a, const Host& host) {
   k.wc = (s.cin + 63) / 64;
   k.kw64 = s.taps() * k.wc;
   k.P = s.oh() * s.ow();
-  k.nblk = (k.P + kBlock - 1) / kBlock;
+  k.bw = k.P >= kBlock ? kBlock : (k.P + 15) / 16 * 16;
+  k.nblk = (k.P + k.bw - 1) / k.bw;
   k.nchunk = (s.cout + kFilterChunk - 1) / kFilterChunk;
   k.wbits = at<uint64_t>(heap, a[12]);
   k.wmask = a[13] < 0 ? nullptr : at<uint64_t>(heap, a[13]);
@@ -171,7 +172,7 @@ void binary_conv(uint8_t* heap, const int32_t* a, const Host& host) {
   k.bias = a[17] < 0 ? nullptr : at<float>(heap, a[17]);
   k.xb = at<uint64_t>(heap, a[19]);
   k.fields = k.xb + static_cast<int64_t>(s.h) * s.w * k.wc;
-  k.miss = k.fields + static_cast<int64_t>(k.nblk) * k.kw64 * kBlock;
+  k.miss = k.fields + static_cast<int64_t>(k.nblk) * k.kw64 * k.bw;
   k.host = &host;
   const int64_t xs = static_cast<int64_t>(s.cin) * s.h * s.w, ys = static_cast<int64_t>(s.cout) * k.P;
   for (int32_t img = 0; img < s.n; img++) {
@@ -226,32 +227,75 @@ void im2col_task(void* ctx, int64_t task, int) {
 }
 
 // acc[r][i] += term(filter f0 + r, k, col[k][p0 + i]) for k = 0 .. K-1 in
-// order; R filters, C pixels (compile-time sizes so the loops vectorise).
-template <int R, int C>
-void tile(const FloatConv& k, int32_t f0, int32_t p0, float* out /*[R][C]*/) {
-  float acc[R][C];
-  for (int r = 0; r < R; r++)
-    for (int i = 0; i < C; i++) acc[r][i] = 0.0f;
+// order, R filters by C pixels (compile-time sizes so the loops vectorise);
+// MODE 0 multiplies by float weights, 1 flips the sign where the weight bit
+// is 1, 2 also zeroes where the mask bit is 0.
+// Eight floats (or their bits) as one vector: AVX registers natively, two
+// SIMD128 registers in WebAssembly. Lane-wise IEEE operations, so the result
+// is the scalar loop's, lane by lane.
+typedef float v8f __attribute__((vector_size(32)));
+typedef uint32_t v8u __attribute__((vector_size(32)));
+
+template <typename V>
+inline V load8(const void* p) {
+  V v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// acc[r][i] += term(filter f0 + r, k, col[k][p0 + i]) for k = 0 .. K-1 in
+// order, R filters by 16 pixels (or by 1 at the edge); MODE 0 multiplies by
+// float weights, 1 flips the sign where the weight bit is 1, 2 also zeroes
+// where the mask bit is 0.
+template <int MODE, int R>
+void tile16(const FloatConv& k, int32_t f0, int32_t p0, float* out /*[R][16]*/) {
+  v8f acc[R][2];
+  for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = v8f{};
   const float* col = k.col + p0;
   for (int32_t kk = 0; kk < k.K; kk++) {
     const float* c = col + static_cast<int64_t>(kk) * k.P;
-    if (k.mode == 0) {
+    if constexpr (MODE == 0) {
+      const v8f c0 = load8<v8f>(c), c1 = load8<v8f>(c + 8);
       for (int r = 0; r < R; r++) {
         const float wv = k.wf[static_cast<int64_t>(f0 + r) * k.K + kk];
-        for (int i = 0; i < C; i++) acc[r][i] += wv * c[i];
+        acc[r][0] += wv * c0;
+        acc[r][1] += wv * c1;
       }
     } else {
-      const uint32_t* cu = reinterpret_cast<const uint32_t*>(c);
+      const v8u c0 = load8<v8u>(c), c1 = load8<v8u>(c + 8);
       for (int r = 0; r < R; r++) {
         const int64_t word = static_cast<int64_t>(f0 + r) * k.wpf + (kk >> 5);
         const uint32_t flip = ((k.bits[word] >> (kk & 31)) & 1u) << 31;
-        const uint32_t keep = k.mask ? 0u - ((k.mask[word] >> (kk & 31)) & 1u) : ~0u;
-        for (int i = 0; i < C; i++) acc[r][i] += bits_to_float((cu[i] ^ flip) & keep);
+        const uint32_t keep = MODE == 2 ? 0u - ((k.mask[word] >> (kk & 31)) & 1u) : ~0u;
+        acc[r][0] += reinterpret_cast<v8f>((c0 ^ flip) & keep);
+        acc[r][1] += reinterpret_cast<v8f>((c1 ^ flip) & keep);
       }
     }
   }
-  for (int r = 0; r < R; r++)
-    for (int i = 0; i < C; i++) out[r * C + i] = acc[r][i];
+  for (int r = 0; r < R; r++) {
+    __builtin_memcpy(out + r * 16, &acc[r][0], 32);
+    __builtin_memcpy(out + r * 16 + 8, &acc[r][1], 32);
+  }
+}
+
+template <int MODE, int R>
+void tile1(const FloatConv& k, int32_t f0, int32_t p, float* out /*[R]*/) {
+  float acc[R];
+  for (int r = 0; r < R; r++) acc[r] = 0.0f;
+  for (int32_t kk = 0; kk < k.K; kk++) {
+    const float c = k.col[static_cast<int64_t>(kk) * k.P + p];
+    for (int r = 0; r < R; r++) {
+      if constexpr (MODE == 0) {
+        acc[r] += k.wf[static_cast<int64_t>(f0 + r) * k.K + kk] * c;
+      } else {
+        const int64_t word = static_cast<int64_t>(f0 + r) * k.wpf + (kk >> 5);
+        const uint32_t flip = ((k.bits[word] >> (kk & 31)) & 1u) << 31;
+        const uint32_t keep = MODE == 2 ? 0u - ((k.mask[word] >> (kk & 31)) & 1u) : ~0u;
+        acc[r] += bits_to_float((float_to_bits(c) ^ flip) & keep);
+      }
+    }
+  }
+  for (int r = 0; r < R; r++) out[r] = acc[r];
 }
 
 void store(const FloatConv& k, int32_t f, int32_t p, float acc) {
@@ -261,19 +305,26 @@ void store(const FloatConv& k, int32_t f, int32_t p, float acc) {
   k.y[static_cast<int64_t>(f) * k.P + p] = v;
 }
 
-template <int R>
+template <int MODE, int R>
 void rows(const FloatConv& k, int32_t f0, int32_t p0, int32_t p1) {
   float out[R * kCols];
   int32_t p = p0;
   for (; p + kCols <= p1; p += kCols) {
-    tile<R, kCols>(k, f0, p, out);
+    tile16<MODE, R>(k, f0, p, out);
     for (int r = 0; r < R; r++)
       for (int i = 0; i < kCols; i++) store(k, f0 + r, p + i, out[r * kCols + i]);
   }
   for (; p < p1; p++) {
-    tile<R, 1>(k, f0, p, out);
+    tile1<MODE, R>(k, f0, p, out);
     for (int r = 0; r < R; r++) store(k, f0 + r, p, out[r]);
   }
+}
+
+template <int MODE>
+void filters(const FloatConv& k, int32_t f0, int32_t f1, int32_t p0, int32_t p1) {
+  int32_t f = f0;
+  for (; f + kRows <= f1; f += kRows) rows<MODE, kRows>(k, f, p0, p1);
+  for (; f < f1; f++) rows<MODE, 1>(k, f, p0, p1);
 }
 
 void float_conv_task(void* ctx, int64_t task, int) {
@@ -281,9 +332,10 @@ void float_conv_task(void* ctx, int64_t task, int) {
   const int32_t fc = static_cast<int32_t>(task / k.npc), pc = static_cast<int32_t>(task % k.npc);
   const int32_t f1 = (fc + 1) * kFChunk < k.s.cout ? (fc + 1) * kFChunk : k.s.cout;
   const int32_t p0 = pc * kPChunk, p1 = p0 + kPChunk < k.P ? p0 + kPChunk : k.P;
-  int32_t f = fc * kFChunk;
-  for (; f + kRows <= f1; f += kRows) rows<kRows>(k, f, p0, p1);
-  for (; f < f1; f++) rows<1>(k, f, p0, p1);
+  const int32_t f0 = fc * kFChunk;
+  if (k.mode == 0) filters<0>(k, f0, f1, p0, p1);
+  else if (k.mode == 1) filters<1>(k, f0, f1, p0, p1);
+  else filters<2>(k, f0, f1, p0, p1);
 }
 
 }  // namespace

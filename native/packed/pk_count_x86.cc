@@ -11,59 +11,59 @@ namespace {
 
 constexpr int kR = 4;  // filters per micro tile
 
-// R filters x 8 pixels, starting at filter f of the chunk.
+// R filters x 8 pixels, starting at filter f of the chunk. Byte counters
+// take at most 31 words (8 per word), then vpsadbw sums them into 64-bit
+// lanes, one per pixel.
 template <int R>
 __attribute__((target("avx2"))) inline void avx2_tile(const uint64_t* alo, const uint64_t* ahi, const uint64_t* wlo,
-                                                     const uint64_t* whi, int32_t kw64, int32_t f, int32_t* counts) {
+                                                     const uint64_t* whi, int32_t kw64, int32_t bw, int32_t f,
+                                                     int32_t* counts) {
   const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
                                        0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i zero = _mm256_setzero_si256();
   const __m256i pick = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
-  for (int p = 0; p < kBlock; p += 8) {
-    __m256i c[R][2], s[R][2];
-    for (int r = 0; r < R; r++) c[r][0] = c[r][1] = s[r][0] = s[r][1] = zero;
-    for (int32_t j = 0; j < kw64; j++) {
-      const uint64_t* lo = alo + static_cast<int64_t>(j) * kBlock + p;
-      const uint64_t* hi = ahi + static_cast<int64_t>(j) * kBlock + p;
-      const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo));
-      const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo + 4));
-      const __m256i h0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hi));
-      const __m256i h1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hi + 4));
-      for (int r = 0; r < R; r++) {
-        const int64_t wi = static_cast<int64_t>(f + r) * kw64 + j;
-        const __m256i bl = _mm256_set1_epi64x(static_cast<long long>(wlo[wi]));
-        const __m256i bh = _mm256_set1_epi64x(static_cast<long long>(whi[wi]));
-        c[r][0] = _mm256_add_epi8(c[r][0], _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_xor_si256(l0, bl)),
-                                                           _mm256_shuffle_epi8(lut, _mm256_xor_si256(h0, bh))));
-        c[r][1] = _mm256_add_epi8(c[r][1], _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_xor_si256(l1, bl)),
-                                                           _mm256_shuffle_epi8(lut, _mm256_xor_si256(h1, bh))));
+  for (int p = 0; p < bw; p += 8) {
+    __m256i s[R][2];
+    for (int r = 0; r < R; r++) s[r][0] = s[r][1] = zero;
+    for (int32_t j0 = 0; j0 < kw64; j0 += 31) {
+      const int32_t j1 = j0 + 31 < kw64 ? j0 + 31 : kw64;
+      __m256i c[R][2];
+      for (int r = 0; r < R; r++) c[r][0] = c[r][1] = zero;
+      for (int32_t j = j0; j < j1; j++) {
+        const uint64_t* lo = alo + static_cast<int64_t>(j) * bw + p;
+        const uint64_t* hi = ahi + static_cast<int64_t>(j) * bw + p;
+        const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo));
+        const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo + 4));
+        const __m256i h0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hi));
+        const __m256i h1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hi + 4));
+        for (int r = 0; r < R; r++) {
+          const int64_t wi = static_cast<int64_t>(f + r) * kw64 + j;
+          const __m256i bl = _mm256_set1_epi64x(static_cast<long long>(wlo[wi]));
+          const __m256i bh = _mm256_set1_epi64x(static_cast<long long>(whi[wi]));
+          c[r][0] = _mm256_add_epi8(c[r][0], _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_xor_si256(l0, bl)),
+                                                             _mm256_shuffle_epi8(lut, _mm256_xor_si256(h0, bh))));
+          c[r][1] = _mm256_add_epi8(c[r][1], _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_xor_si256(l1, bl)),
+                                                             _mm256_shuffle_epi8(lut, _mm256_xor_si256(h1, bh))));
+        }
       }
-      if (j % 31 == 30) {
-        for (int r = 0; r < R; r++)
-          for (int q = 0; q < 2; q++) {
-            s[r][q] = _mm256_add_epi64(s[r][q], _mm256_sad_epu8(c[r][q], zero));
-            c[r][q] = zero;
-          }
-      }
+      for (int r = 0; r < R; r++)
+        for (int q = 0; q < 2; q++) s[r][q] = _mm256_add_epi64(s[r][q], _mm256_sad_epu8(c[r][q], zero));
     }
     for (int r = 0; r < R; r++)
-      for (int q = 0; q < 2; q++) {
-        const __m256i t = _mm256_add_epi64(s[r][q], _mm256_sad_epu8(c[r][q], zero));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(counts + (f + r) * kBlock + p + 4 * q),
-                         _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(t, pick)));
-      }
+      for (int q = 0; q < 2; q++)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(counts + (f + r) * bw + p + 4 * q),
+                         _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(s[r][q], pick)));
   }
 }
 
 // AVX2 has no vector popcount: each byte is counted by two 4-bit table
 // lookups (vpshufb). The nibbles of the block and of the filter chunk are
-// split once into tmp, so a (filter, pixels) pair costs 2 xor, 2 lookups and
-// 2 byte adds per 256 bits. Byte counters hold at most 31 words (8 each),
-// then vpsadbw sums them into 64-bit lanes, one per pixel.
-__attribute__((target("avx2"))) void count_avx2(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t f0,
-                                                int32_t f1, int32_t* counts, uint8_t* tmp) {
+// split once into tmp, so a (filter, 4 pixels) pair costs 2 xor, 2 lookups
+// and 2 byte adds per 256 bits.
+__attribute__((target("avx2"))) void count_avx2(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t bw,
+                                                int32_t f0, int32_t f1, int32_t* counts, uint8_t* tmp) {
   const uint64_t m4 = 0x0f0f0f0f0f0f0f0fULL;
-  const int64_t na = static_cast<int64_t>(kw64) * kBlock, nf = f1 - f0;
+  const int64_t na = static_cast<int64_t>(kw64) * bw, nf = f1 - f0;
   uint64_t* alo = reinterpret_cast<uint64_t*>(tmp);
   uint64_t* ahi = alo + na;
   uint64_t* wlo = ahi + na;
@@ -78,19 +78,19 @@ __attribute__((target("avx2"))) void count_avx2(const uint64_t* a, const uint64_
     whi[i] = (v >> 4) & m4;
   }
   int32_t f = 0;
-  for (; f + kR <= nf; f += kR) avx2_tile<kR>(alo, ahi, wlo, whi, kw64, f, counts);
-  for (; f < nf; f++) avx2_tile<1>(alo, ahi, wlo, whi, kw64, f, counts);
+  for (; f + kR <= nf; f += kR) avx2_tile<kR>(alo, ahi, wlo, whi, kw64, bw, f, counts);
+  for (; f < nf; f++) avx2_tile<1>(alo, ahi, wlo, whi, kw64, bw, f, counts);
 }
 
 // AVX-512 VPOPCNTDQ: one vpopcntq per 8 pixels' words; R filters x 16 pixels.
 template <int R>
 __attribute__((target("avx512f,avx512bw,avx512vpopcntdq"))) inline void avx512_tile(
-    const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t f, int32_t f0, int32_t* counts) {
-  for (int p = 0; p < kBlock; p += 16) {
+    const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t bw, int32_t f, int32_t f0, int32_t* counts) {
+  for (int p = 0; p < bw; p += 16) {
     __m512i c[R][2];
     for (int r = 0; r < R; r++) c[r][0] = c[r][1] = _mm512_setzero_si512();
     for (int32_t j = 0; j < kw64; j++) {
-      const uint64_t* aj = a + static_cast<int64_t>(j) * kBlock + p;
+      const uint64_t* aj = a + static_cast<int64_t>(j) * bw + p;
       const __m512i v0 = _mm512_loadu_si512(aj), v1 = _mm512_loadu_si512(aj + 8);
       for (int r = 0; r < R; r++) {
         const __m512i b = _mm512_set1_epi64(static_cast<long long>(w[static_cast<int64_t>(f0 + f + r) * kw64 + j]));
@@ -100,16 +100,16 @@ __attribute__((target("avx512f,avx512bw,avx512vpopcntdq"))) inline void avx512_t
     }
     for (int r = 0; r < R; r++)
       for (int q = 0; q < 2; q++)
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(counts + (f + r) * kBlock + p + 8 * q), _mm512_cvtepi64_epi32(c[r][q]));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(counts + (f + r) * bw + p + 8 * q), _mm512_cvtepi64_epi32(c[r][q]));
   }
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vpopcntdq"))) void count_avx512(
-    const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t f0, int32_t f1, int32_t* counts, uint8_t*) {
+    const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t bw, int32_t f0, int32_t f1, int32_t* counts, uint8_t*) {
   const int32_t nf = f1 - f0;
   int32_t f = 0;
-  for (; f + kR <= nf; f += kR) avx512_tile<kR>(a, w, kw64, f, f0, counts);
-  for (; f < nf; f++) avx512_tile<1>(a, w, kw64, f, f0, counts);
+  for (; f + kR <= nf; f += kR) avx512_tile<kR>(a, w, kw64, bw, f, f0, counts);
+  for (; f < nf; f++) avx512_tile<1>(a, w, kw64, bw, f, f0, counts);
 }
 
 }  // namespace

@@ -12,13 +12,13 @@ namespace {
 // i8x16.popcnt into byte counters (31 words at most), then widened pairwise
 // to 32-bit lanes; a pixel's count is its two lanes.
 template <int R>
-void wasm_tile(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t f, int32_t f0, int32_t* counts) {
-  for (int p = 0; p < kBlock; p += 8) {
+void wasm_tile(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t bw, int32_t f, int32_t f0, int32_t* counts) {
+  for (int p = 0; p < bw; p += 8) {
     v128_t c[R][4], s[R][4];
     for (int r = 0; r < R; r++)
       for (int q = 0; q < 4; q++) c[r][q] = s[r][q] = wasm_i32x4_splat(0);
     for (int32_t j = 0; j < kw64; j++) {
-      const uint64_t* aj = a + static_cast<int64_t>(j) * kBlock + p;
+      const uint64_t* aj = a + static_cast<int64_t>(j) * bw + p;
       v128_t v[4];
       for (int q = 0; q < 4; q++) v[q] = wasm_v128_load(aj + 2 * q);
       for (int r = 0; r < R; r++) {
@@ -36,18 +36,18 @@ void wasm_tile(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t f, in
     for (int r = 0; r < R; r++)
       for (int q = 0; q < 4; q++) {
         const v128_t t = wasm_i32x4_add(s[r][q], wasm_u32x4_extadd_pairwise_u16x8(wasm_u16x8_extadd_pairwise_u8x16(c[r][q])));
-        int32_t* out = counts + (f + r) * kBlock + p + 2 * q;
+        int32_t* out = counts + (f + r) * bw + p + 2 * q;
         out[0] = wasm_i32x4_extract_lane(t, 0) + wasm_i32x4_extract_lane(t, 1);
         out[1] = wasm_i32x4_extract_lane(t, 2) + wasm_i32x4_extract_lane(t, 3);
       }
   }
 }
 
-void count_wasm(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t f0, int32_t f1, int32_t* counts, uint8_t*) {
+void count_wasm(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t bw, int32_t f0, int32_t f1, int32_t* counts, uint8_t*) {
   const int32_t nf = f1 - f0;
   int32_t f = 0;
-  for (; f + 4 <= nf; f += 4) wasm_tile<4>(a, w, kw64, f, f0, counts);
-  for (; f < nf; f++) wasm_tile<1>(a, w, kw64, f, f0, counts);
+  for (; f + 4 <= nf; f += 4) wasm_tile<4>(a, w, kw64, bw, f, f0, counts);
+  for (; f < nf; f++) wasm_tile<1>(a, w, kw64, bw, f, f0, counts);
 }
 
 void serial(void*, int64_t ntasks, TaskFn fn, void* ctx) {

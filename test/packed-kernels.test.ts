@@ -1,0 +1,202 @@
+// The packed kernels (native/packed/, src/deploy/js-kernels.ts): every
+// backend and instruction set gives the same bits on one-layer models of many
+// shapes; the XNOR conv equals an integer reference exactly and the float
+// convs match the reference conv; the committed WebAssembly module is the
+// build of the current sources.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { encodePacked, type SectionArray } from '../src/deploy/format.js';
+import type { GraphNode, PackedGraph } from '../src/deploy/graph.js';
+import { PackedModel } from '../src/deploy/engine.js';
+import { WasmBackend, type PackedBackend } from '../src/deploy/backends.js';
+import { loadWasmModule, nativeAddon, packedBackend } from '../src/deploy/node-backends.js';
+import { referenceKernels } from '../src/native/index.js';
+import { outSize } from '../src/native/api.js';
+import { Rng, assertClose } from './helpers.js';
+
+const root = new URL('..', new URL('..', import.meta.url)).pathname;
+
+interface Layer { graph: PackedGraph; sections: Map<string, SectionArray>; codes?: Int8Array; weight?: Float32Array; scale?: Float32Array; bias?: Float32Array | null }
+
+/** A model of one node (plus what the test needs to recompute it). */
+function oneNode(rng: Rng, shape: [number, number, number], node: Omit<GraphNode, 'in' | 'out'>, params: Record<string, Float32Array | Uint32Array>): Layer {
+  const floats: number[] = [], bits: number[] = [];
+  const n: GraphNode = { ...node, in: [0], out: 1 } as GraphNode;
+  for (const [k, v] of Object.entries(params)) {
+    const into = v instanceof Float32Array ? floats : bits;
+    n[k] = [into.length, v.length];
+    into.push(...v);
+  }
+  void rng;
+  const graph: PackedGraph = { input: { shape, mean: Array(shape[0]).fill(0), std: Array(shape[0]).fill(1) }, nodes: [n], output: 1, outputShape: node.shape as number[] };
+  return { graph, sections: new Map<string, SectionArray>([['floats', Float32Array.from(floats)], ['bits', Uint32Array.from(bits.length ? bits : [0])]]) };
+}
+
+/** Random -1/0/+1 codes packed as the file stores them (1 = -1; mask 1 = non-zero). */
+function randomCodes(rng: Rng, filters: number, k: number, ternary: boolean) {
+  const codes = new Int8Array(filters * k), wpf = Math.ceil(k / 32);
+  const bits = new Uint32Array(filters * wpf), mask = new Uint32Array(filters * wpf);
+  for (let f = 0; f < filters; f++) for (let i = 0; i < k; i++) {
+    const c = ternary && rng.uniform() < 0.4 ? 0 : rng.uniform() < 0.5 ? -1 : 1;
+    codes[f * k + i] = c;
+    if (c < 0) bits[f * wpf + (i >> 5)] |= 1 << (i & 31);
+    if (c !== 0) mask[f * wpf + (i >> 5)] |= 1 << (i & 31);
+  }
+  return { codes, bits, mask };
+}
+
+interface ConvCase { cin: number; h: number; w: number; cout: number; k: [number, number]; s: [number, number]; p: [number, number]; input: 'sign' | 'float'; weights: 'binary' | 'ternary' | 'float'; bias: boolean; n: number; linear?: boolean }
+
+function convLayer(rng: Rng, c: ConvCase): Layer {
+  const K = c.cin * c.k[0] * c.k[1];
+  const oh = outSize(c.h, c.k[0], c.s[0], c.p[0]), ow = outSize(c.w, c.k[1], c.s[1], c.p[1]);
+  const node: Omit<GraphNode, 'in' | 'out'> = c.linear
+    ? { op: 'linear', shape: [c.cout], cin: c.cin, cout: c.cout, input: c.input, weights: c.weights }
+    : { op: 'conv2d', shape: [c.cout, oh, ow], cin: c.cin, cout: c.cout, kernel: c.k, stride: c.s, padding: c.p, input: c.input, weights: c.weights };
+  const params: Record<string, Float32Array | Uint32Array> = {};
+  const out: Partial<Layer> = {};
+  if (c.weights === 'float') {
+    params.weight = out.weight = rng.fillNormal(new Float32Array(c.cout * K), 0, 0.3);
+  } else {
+    const r = randomCodes(rng, c.cout, K, c.weights === 'ternary');
+    out.codes = r.codes;
+    params.bits = r.bits;
+    if (c.weights === 'ternary') params.mask = r.mask;
+    params.scale = out.scale = Float32Array.from({ length: c.cout }, () => 0.05 + rng.uniform());
+  }
+  out.bias = c.bias ? rng.fillNormal(new Float32Array(c.cout)) : null;
+  if (out.bias) params.bias = out.bias;
+  const shape: [number, number, number] = c.linear ? [c.cin, 1, 1] : [c.cin, c.h, c.w];
+  const layer = oneNode(rng, shape, node, params);
+  if (c.linear) {
+    // Linear layers read a flat vector: reshape first, as exported models do.
+    const lin = layer.graph.nodes[0];
+    layer.graph.nodes = [{ op: 'reshape', in: [0], out: 1, shape: [c.cin] }, { ...lin, in: [1], out: 2 }];
+    layer.graph.output = 2;
+  }
+  return { ...layer, ...out } as Layer;
+}
+
+// Each backend and, natively, each instruction set this CPU runs.
+function engines(): { name: string; backend: () => PackedBackend; before?: () => void }[] {
+  const addon = nativeAddon(), list: { name: string; backend: () => PackedBackend; before?: () => void }[] = [];
+  for (const isa of ['portable', 'avx2', 'avx512']) {
+    try { addon.setPackedIsa(isa); } catch { continue; }
+    list.push({ name: `native/${isa}`, backend: () => packedBackend('native'), before: () => addon.setPackedIsa(isa) });
+  }
+  addon.setPackedIsa('');
+  list.push({ name: 'wasm/simd', backend: () => packedBackend('wasm') });
+  list.push({ name: 'wasm/scalar', backend: () => new WasmBackend(loadWasmModule(), false) });
+  list.push({ name: 'js', backend: () => packedBackend('js') });
+  return list;
+}
+
+function runAll(layer: Layer, x: Float32Array, n: number): Map<string, Float32Array> {
+  const bytes = encodePacked(layer.graph, layer.sections), outs = new Map<string, Float32Array>();
+  for (const e of engines()) {
+    e.before?.();
+    outs.set(e.name, PackedModel.load(bytes, e.backend(), 'test').run(x, n));
+  }
+  nativeAddon().setPackedIsa('');
+  return outs;
+}
+
+function assertSameBits(outs: Map<string, Float32Array>, what: string): Float32Array {
+  const [first, want] = [...outs][0];
+  for (const [name, got] of outs) assert.deepEqual(new Uint32Array(got.buffer, got.byteOffset, got.length), new Uint32Array(want.buffer, want.byteOffset, want.length), `${what}: ${name} vs ${first}`);
+  return want;
+}
+
+const convCases: ConvCase[] = [];
+{
+  const rng = new Rng(11);
+  const geo = [
+    { cin: 64, h: 12, w: 12, k: [3, 3], s: [1, 1], p: [1, 1] }, { cin: 128, h: 6, w: 5, k: [3, 3], s: [2, 2], p: [1, 1] },
+    { cin: 1, h: 9, w: 7, k: [5, 5], s: [1, 1], p: [2, 2] }, { cin: 3, h: 8, w: 8, k: [3, 3], s: [1, 1], p: [1, 1] },
+    { cin: 65, h: 7, w: 9, k: [3, 1], s: [1, 2], p: [1, 0] }, { cin: 130, h: 4, w: 4, k: [1, 1], s: [1, 1], p: [0, 0] },
+    { cin: 16, h: 11, w: 10, k: [8, 8], s: [1, 1], p: [3, 3] }, { cin: 40, h: 20, w: 20, k: [3, 3], s: [1, 1], p: [1, 1] },
+  ] as const;
+  for (const [i, g] of geo.entries()) {
+    for (const [input, weights] of [['sign', 'binary'], ['sign', 'ternary'], ['float', 'binary'], ['float', 'ternary'], ['float', 'float'], ['sign', 'float']] as const) {
+      convCases.push({ ...g, k: [...g.k], s: [...g.s], p: [...g.p], cout: [5, 33, 64, 7][(i + convCases.length) % 4], input, weights, bias: rng.uniform() < 0.7, n: 1 + (i % 3) });
+    }
+  }
+  for (const [input, weights] of [['sign', 'binary'], ['float', 'binary'], ['float', 'float'], ['sign', 'ternary']] as const) {
+    for (const n of [1, 5]) convCases.push({ cin: 300, h: 1, w: 1, cout: 37, k: [1, 1], s: [1, 1], p: [0, 0], input, weights, bias: true, n, linear: true });
+  }
+}
+
+test('packed convs and linears: every backend and instruction set gives the same bits, and the reference values', () => {
+  const rng = new Rng(5);
+  for (const c of convCases) {
+    const layer = convLayer(rng, c), what = JSON.stringify(c);
+    const x = rng.fillNormal(new Float32Array(c.n * c.cin * (c.linear ? 1 : c.h * c.w)));
+    // Exact zeros and negative zeros: sign(0) = sign(-0) = +1.
+    for (let i = 0; i < x.length; i += 17) x[i] = i % 2 ? -0 : 0;
+    const got = assertSameBits(runAll(layer, x, c.n), what);
+    // The reference: the same conv in float with the weights as codes (or floats), inputs as signs where the layer says so.
+    const K = c.cin * c.k[0] * c.k[1];
+    const xin = c.input === 'sign' ? Float32Array.from(x, (v) => (v < 0 ? -1 : 1)) : x;
+    const w = c.weights === 'float' ? layer.weight! : Float32Array.from(layer.codes!);
+    const oh = c.linear ? 1 : outSize(c.h, c.k[0], c.s[0], c.p[0]), ow = c.linear ? 1 : outSize(c.w, c.k[1], c.s[1], c.p[1]);
+    const raw = new Float32Array(c.n * c.cout * oh * ow);
+    if (c.linear) referenceKernels.sgemm(false, true, c.n, c.cout, K, 1, xin, w, 0, raw);
+    else referenceKernels.conv2dForward({ n: c.n, cin: c.cin, h: c.h, w: c.w, cout: c.cout, kh: c.k[0], kw: c.k[1], sh: c.s[0], sw: c.s[1], ph: c.p[0], pw: c.p[1] }, xin, w, null, raw);
+    const want = new Float32Array(raw.length), plane = oh * ow;
+    for (let i = 0; i < raw.length; i++) {
+      const f = Math.floor(i / plane) % c.cout;
+      let v = raw[i];
+      if (layer.scale) v = Math.fround(layer.scale[f] * v);
+      if (layer.bias) v = Math.fround(v + layer.bias[f]);
+      want[i] = v;
+    }
+    // Sums of +-1 (and +-x for 1W/32A with exact codes) are exact integers for sign inputs: equal bits.
+    if (c.input === 'sign' && c.weights !== 'float') assert.deepEqual(got, want, what);
+    else assertClose(got, want, { rtol: 1e-4, atol: 1e-4 }, what);
+  }
+});
+
+test('packed elementwise ops and pools: every backend gives the same bits as the formula', () => {
+  const rng = new Rng(8);
+  const shape: [number, number, number] = [6, 9, 7], len = 6 * 9 * 7, n = 3;
+  const x = rng.fillNormal(new Float32Array(n * len), 0, 3);
+  x[0] = 0; x[1] = -0; x[2] = 100; x[3] = -200; x[4] = 88.7; x[5] = -104;
+  const a = Float32Array.from({ length: 6 }, () => rng.uniform() - 0.3), b = rng.fillNormal(new Float32Array(6));
+  const cases: [Omit<GraphNode, 'in' | 'out'>, Record<string, Float32Array>, ((v: number, c: number) => number) | null][] = [
+    [{ op: 'affine', shape }, { scale: a, shift: b }, (v, c) => Math.fround(Math.fround(v * a[c]) + b[c])],
+    [{ op: 'prelu', shape }, { alpha: a }, (v, c) => (v > 0 ? v : Math.fround(a[c] * v))],
+    [{ op: 'relu', shape }, {}, (v) => (v > 0 ? v : 0)],
+    [{ op: 'sign', shape }, {}, (v) => (v < 0 ? -1 : 1)],
+    [{ op: 'hardtanh', shape, lo: -1.5, hi: 0.75 }, {}, (v) => Math.min(0.75, Math.max(-1.5, v))],
+    [{ op: 'sigmoid', shape }, {}, null],
+    [{ op: 'maxpool2d', shape: [6, 5, 4], kernel: [3, 3], stride: [2, 2], padding: [1, 1] }, {}, null],
+    [{ op: 'avgpool2d', shape: [6, 4, 3], kernel: [2, 2], stride: [2, 2], padding: [0, 0] }, {}, null],
+    [{ op: 'global_avgpool', shape: [6, 1, 1] }, {}, null],
+    [{ op: 'subsample_pad', shape: [10, 5, 4], pad: 2 }, {}, null],
+  ];
+  for (const [node, params, formula] of cases) {
+    const got = assertSameBits(runAll(oneNode(rng, shape, node, params), x, n), node.op as string);
+    if (formula) for (let i = 0; i < got.length; i++) assert.equal(got[i], formula(x[i], Math.floor(i / 63) % 6), `${node.op} at ${i}`);
+    if (node.op === 'sigmoid') for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - 1 / (1 + Math.exp(-x[i]))) <= 2e-7, `sigmoid(${x[i]}) = ${got[i]}`);
+    if (node.op === 'global_avgpool') for (let p = 0; p < n * 6; p++) assert.ok(Math.abs(got[p] - x.subarray(p * 63, p * 63 + 63).reduce((s, v) => s + v, 0) / 63) < 1e-5);
+  }
+  // add: two inputs.
+  const add = oneNode(rng, shape, { op: 'add', shape }, {});
+  add.graph.nodes = [{ op: 'relu', in: [0], out: 1, shape }, { op: 'add', in: [0, 1], out: 2, shape }];
+  add.graph.output = 2;
+  const got = assertSameBits(runAll(add, x, n), 'add');
+  for (let i = 0; i < got.length; i++) assert.equal(got[i], Math.fround(x[i] + (x[i] > 0 ? x[i] : 0)));
+});
+
+test('the committed WebAssembly module is the build of the current sources', () => {
+  const meta = JSON.parse(fs.readFileSync(`${root}wasm/equalbits-packed.json`, 'utf8')) as { sources: string[]; sha256: string; wasmSha256: string };
+  const h = crypto.createHash('sha256');
+  for (const s of meta.sources) h.update(fs.readFileSync(`${root}${s}`));
+  assert.equal(h.digest('hex'), meta.sha256, 'native/packed or scripts/build-wasm.sh changed: run scripts/build-wasm.sh');
+  assert.equal(crypto.createHash('sha256').update(fs.readFileSync(`${root}wasm/equalbits-packed.wasm`)).digest('hex'), meta.wasmSha256);
+  // Where Debian's clang 14 is installed, a fresh build must give the same bytes.
+  if (spawnSync('clang-14', ['--version']).status === 0) execFileSync('bash', [`${root}scripts/build-wasm.sh`, '--check'], { stdio: 'pipe' });
+});
