@@ -40,6 +40,11 @@ for (const model of ['conv2', 'conv6', 'resnet20', 'vgg-small']) {
   allJobs.push([`models/${model}`, process.execPath, [path.join(here, 'models.js'), '--model', model]]);
   allJobs.push([`models/${model}`, python, [py('models.py'), '--model', model]]);
 }
+// Packed-engine latency at batch 1 (and binary MAC/s) of the 1W/1A models.
+for (const model of ['resnet18', 'resnet20']) {
+  allJobs.push([`latency/${model}`, process.execPath, [path.join(here, 'latency.js'), '--model', model]]);
+  allJobs.push([`latency/${model}`, python, [py('latency.py'), '--model', model]]);
+}
 const jobs = allJobs.filter(([name]) => !only || only.some((p) => name.startsWith(p)));
 if (jobs.length === 0) {
   process.stderr.write(`bench: --only ${only!.join(',')} matches no job (jobs: ${[...new Set(allJobs.map(([n]) => n))].join(', ')})\n`);
@@ -61,14 +66,17 @@ for (const [, cmd, args] of jobs) {
   }
 }
 
-// equalbits / pytorch for every bench measured by both, as "how many times better":
+// Every equalbits engine against PyTorch on the same bench, and the packed
+// engines against equalbits' own float forward, as "how many times better":
 // throughput ratios for rates, inverse ratios for costs (MB, ms).
-for (const ours of lines.filter((l) => l.engine === 'equalbits')) {
-  const peer = lines.find((l) => l.engine === 'pytorch' && l.bench === ours.bench);
-  if (!peer) continue;
+const ratio = (ours: BenchLine, peer: BenchLine) => {
   const cost = ours.unit === 'MB' || ours.unit === 'ms';
-  const ratio = cost ? peer.value / ours.value : ours.value / peer.value;
+  const value = cost ? peer.value / ours.value : ours.value / peer.value;
   const unit = ours.unit === 'MB' ? 'x less memory' : ours.unit === 'ms' ? 'x faster' : 'x';
-  process.stdout.write(JSON.stringify({ bench: `ratio/${ours.bench}`, engine: 'equalbits/pytorch', value: +ratio.toFixed(3), unit, runs: ours.runs }) + '\n');
+  process.stdout.write(JSON.stringify({ bench: `ratio/${ours.bench}`, engine: `${ours.engine}/${peer.engine}`, value: +value.toFixed(3), unit, runs: ours.runs }) + '\n');
+};
+for (const ours of lines.filter((l) => l.engine.startsWith('equalbits'))) {
+  const peers = lines.filter((l) => l.bench === ours.bench && (l.engine === 'pytorch' || (l.engine === 'equalbits-float' && ours.engine.startsWith('equalbits-packed'))));
+  for (const peer of peers) ratio(ours, peer);
 }
 process.exit(failed ? 1 : 0);

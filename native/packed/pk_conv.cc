@@ -7,6 +7,23 @@ namespace pk {
 
 CountFn count_kernel = count_portable;
 
+namespace {
+
+// Eight floats (or their bits) as one vector: AVX registers natively, two
+// SIMD128 registers in WebAssembly. Lane-wise IEEE operations, so the result
+// is the scalar loop's, lane by lane.
+typedef float v8f __attribute__((vector_size(32)));
+typedef uint32_t v8u __attribute__((vector_size(32)));
+
+template <typename V>
+inline V load8(const void* p) {
+  V v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+
+}  // namespace
+
 void count_portable(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t bw, int32_t f0, int32_t f1,
                     int32_t* counts, uint8_t*) {
   for (int32_t f = f0; f < f1; f++) {
@@ -56,16 +73,25 @@ struct BinaryConv {
 };
 
 // Sign bits of the image, channels last: xb[p][j] bit b <-> channel 64 j + b.
+// Eight pixels at a time: a vector compare per channel, its lanes ORed into
+// the low and high halves of the eight pixels' words.
 void pack_task(void* ctx, int64_t task, int) {
   const BinaryConv& k = *static_cast<const BinaryConv*>(ctx);
   const int64_t hw = static_cast<int64_t>(k.s.h) * k.s.w, p0 = task * 256, p1 = p0 + 256 < hw ? p0 + 256 : hw;
-  for (int64_t p = p0; p < p1; p++)
-    for (int32_t j = 0; j < k.wc; j++) k.xb[p * k.wc + j] = 0;
-  for (int32_t c = 0; c < k.s.cin; c++) {
-    const float* xc = k.x + c * hw;
-    uint64_t* dst = k.xb + (c >> 6);
-    const int bit = c & 63;
-    for (int64_t p = p0; p < p1; p++) dst[p * k.wc] |= static_cast<uint64_t>(xc[p] < 0.0f) << bit;
+  for (int32_t j = 0; j < k.wc; j++) {
+    const int32_t c0 = 64 * j, cmid = c0 + 32 < k.s.cin ? c0 + 32 : k.s.cin, c1 = c0 + 64 < k.s.cin ? c0 + 64 : k.s.cin;
+    int64_t p = p0;
+    for (; p + 8 <= p1; p += 8) {
+      v8u lo = v8u{}, hi = v8u{};
+      for (int32_t c = c0; c < cmid; c++) lo |= reinterpret_cast<v8u>(load8<v8f>(k.x + c * hw + p) < 0.0f) & (1u << (c & 31));
+      for (int32_t c = cmid; c < c1; c++) hi |= reinterpret_cast<v8u>(load8<v8f>(k.x + c * hw + p) < 0.0f) & (1u << (c & 31));
+      for (int i = 0; i < 8; i++) k.xb[(p + i) * k.wc + j] = lo[i] | static_cast<uint64_t>(hi[i]) << 32;
+    }
+    for (; p < p1; p++) {
+      uint64_t v = 0;
+      for (int32_t c = c0; c < c1; c++) v |= static_cast<uint64_t>(k.x[c * hw + p] < 0.0f) << (c - c0);
+      k.xb[p * k.wc + j] = v;
+    }
   }
 }
 
@@ -130,6 +156,20 @@ void count_task(void* ctx, int64_t task, int tid) {
   uint8_t* more = k.host->tmp[tid] + kFilterChunk * kBlock * 4;
   if (k.wmask) count_masked(a, k.wbits, k.wmask, k.kw64, bw, f0, f1, counts);
   else count_kernel(a, k.wbits, k.kw64, bw, f0, f1, counts, more);
+  // Pixels whose window leaves the image: the vector loop below gets them
+  // wrong and the fix-up after it writes them again. They share a few
+  // patterns of missing taps (8 for a 3x3 window with padding 1), so each
+  // filter's corrections are worked out once per pattern.
+  int32_t border[kBlock], pattern_of[kBlock], nborder = 0, npat = 0;
+  uint64_t patterns[kBlock];
+  for (int32_t i = 0; i < np; i++) {
+    if (!miss[i]) continue;
+    int32_t q = 0;
+    while (q < npat && patterns[q] != miss[i]) q++;
+    if (q == npat) patterns[npat++] = miss[i];
+    border[nborder] = i;
+    pattern_of[nborder++] = q;
+  }
   const int64_t plane = k.P;
   for (int32_t f = f0; f < f1; f++) {
     const int32_t* neg = k.tapneg + static_cast<int64_t>(f) * taps;
@@ -139,14 +179,24 @@ void count_task(void* ctx, int64_t task, int tid) {
     const float sc = k.scale[f], b = k.bias ? k.bias[f] : 0.0f;
     const int32_t* c = counts + (f - f0) * bw;
     float* yf = k.y + f * plane + p0;
-    for (int32_t i = 0; i < np; i++) {
-      int32_t mism = c[i], valid = total;
-      for (uint64_t m = miss[i]; m; m &= m - 1) {
+    if (k.bias) {
+      for (int32_t i = 0; i < np; i++) yf[i] = sc * static_cast<float>(total - 2 * c[i]) + b;
+    } else {
+      for (int32_t i = 0; i < np; i++) yf[i] = sc * static_cast<float>(total - 2 * c[i]);
+    }
+    // dot = valid - 2 * mismatches, each corrected for the pattern's taps.
+    int32_t fix[kBlock];
+    for (int32_t q = 0; q < npat; q++) {
+      int32_t d = 0;
+      for (uint64_t m = patterns[q]; m; m &= m - 1) {
         const int t = __builtin_ctzll(m);
-        mism -= neg[t];
-        valid -= cnt ? cnt[t] : k.s.cin;
+        d += 2 * neg[t] - (cnt ? cnt[t] : k.s.cin);
       }
-      const float v = sc * static_cast<float>(valid - 2 * mism);
+      fix[q] = d;
+    }
+    for (int32_t e = 0; e < nborder; e++) {
+      const int32_t i = border[e];
+      const float v = sc * static_cast<float>(total - 2 * c[i] + fix[pattern_of[e]]);
       yf[i] = k.bias ? v + b : v;
     }
   }
@@ -230,19 +280,6 @@ void im2col_task(void* ctx, int64_t task, int) {
 // order, R filters by C pixels (compile-time sizes so the loops vectorise);
 // MODE 0 multiplies by float weights, 1 flips the sign where the weight bit
 // is 1, 2 also zeroes where the mask bit is 0.
-// Eight floats (or their bits) as one vector: AVX registers natively, two
-// SIMD128 registers in WebAssembly. Lane-wise IEEE operations, so the result
-// is the scalar loop's, lane by lane.
-typedef float v8f __attribute__((vector_size(32)));
-typedef uint32_t v8u __attribute__((vector_size(32)));
-
-template <typename V>
-inline V load8(const void* p) {
-  V v;
-  __builtin_memcpy(&v, p, sizeof v);
-  return v;
-}
-
 // acc[r][i] += term(filter f0 + r, k, col[k][p0 + i]) for k = 0 .. K-1 in
 // order, R filters by 16 pixels (or by 1 at the edge); MODE 0 multiplies by
 // float weights, 1 flips the sign where the weight bit is 1, 2 also zeroes

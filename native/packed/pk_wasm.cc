@@ -11,30 +11,30 @@ namespace {
 // counts[f - f0][i] for R filters x 8 pixels (four v128 of two pixels):
 // i8x16.popcnt into byte counters (31 words at most), then widened pairwise
 // to 32-bit lanes; a pixel's count is its two lanes.
-template <int R>
+template <int R, int Q>
 void wasm_tile(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t bw, int32_t f, int32_t f0, int32_t* counts) {
-  for (int p = 0; p < bw; p += 8) {
-    v128_t c[R][4], s[R][4];
+  for (int p = 0; p < bw; p += 2 * Q) {
+    v128_t c[R][Q], s[R][Q];
     for (int r = 0; r < R; r++)
-      for (int q = 0; q < 4; q++) c[r][q] = s[r][q] = wasm_i32x4_splat(0);
+      for (int q = 0; q < Q; q++) c[r][q] = s[r][q] = wasm_i32x4_splat(0);
     for (int32_t j = 0; j < kw64; j++) {
       const uint64_t* aj = a + static_cast<int64_t>(j) * bw + p;
-      v128_t v[4];
-      for (int q = 0; q < 4; q++) v[q] = wasm_v128_load(aj + 2 * q);
+      v128_t v[Q];
+      for (int q = 0; q < Q; q++) v[q] = wasm_v128_load(aj + 2 * q);
       for (int r = 0; r < R; r++) {
         const v128_t b = wasm_i64x2_splat(static_cast<int64_t>(w[static_cast<int64_t>(f0 + f + r) * kw64 + j]));
-        for (int q = 0; q < 4; q++) c[r][q] = wasm_i8x16_add(c[r][q], wasm_i8x16_popcnt(wasm_v128_xor(v[q], b)));
+        for (int q = 0; q < Q; q++) c[r][q] = wasm_i8x16_add(c[r][q], wasm_i8x16_popcnt(wasm_v128_xor(v[q], b)));
       }
       if (j % 31 == 30) {
         for (int r = 0; r < R; r++)
-          for (int q = 0; q < 4; q++) {
+          for (int q = 0; q < Q; q++) {
             s[r][q] = wasm_i32x4_add(s[r][q], wasm_u32x4_extadd_pairwise_u16x8(wasm_u16x8_extadd_pairwise_u8x16(c[r][q])));
             c[r][q] = wasm_i32x4_splat(0);
           }
       }
     }
     for (int r = 0; r < R; r++)
-      for (int q = 0; q < 4; q++) {
+      for (int q = 0; q < Q; q++) {
         const v128_t t = wasm_i32x4_add(s[r][q], wasm_u32x4_extadd_pairwise_u16x8(wasm_u16x8_extadd_pairwise_u8x16(c[r][q])));
         int32_t* out = counts + (f + r) * bw + p + 2 * q;
         out[0] = wasm_i32x4_extract_lane(t, 0) + wasm_i32x4_extract_lane(t, 1);
@@ -43,11 +43,15 @@ void wasm_tile(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t bw, i
   }
 }
 
+#ifndef TR
+#define TR 4
+#define TQ 2
+#endif
 void count_wasm(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t bw, int32_t f0, int32_t f1, int32_t* counts, uint8_t*) {
   const int32_t nf = f1 - f0;
   int32_t f = 0;
-  for (; f + 4 <= nf; f += 4) wasm_tile<4>(a, w, kw64, bw, f, f0, counts);
-  for (; f < nf; f++) wasm_tile<1>(a, w, kw64, bw, f, f0, counts);
+  for (; f + TR <= nf; f += TR) wasm_tile<TR, TQ>(a, w, kw64, bw, f, f0, counts);
+  for (; f < nf; f++) wasm_tile<1, TQ>(a, w, kw64, bw, f, f0, counts);
 }
 
 void serial(void*, int64_t ntasks, TaskFn fn, void* ctx) {

@@ -10,6 +10,7 @@ import { registerExperiment } from './commands/experiment.js';
 import { registerReport } from './commands/report.js';
 import { registerExport } from './commands/export.js';
 import { registerPredict } from './commands/predict.js';
+import { registerBenchInfer } from './commands/bench-infer.js';
 import { runMain } from './main.js';
 import { UserError } from '../util/errors.js';
 
@@ -28,6 +29,7 @@ registerExperiment(program);
 registerReport(program);
 registerExport(program);
 registerPredict(program);
+registerBenchInfer(program);
 
 runMain(async () => {
   try {

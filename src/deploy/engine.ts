@@ -45,6 +45,9 @@ export class PackedModel {
   /** Bytes of the heap at batch size n (weights, activations, scratch). */
   heapBytes(n: number): number { return buildPlan(this.graph, this.layout, n).heapBytes; }
 
+  /** The plan of the last run (for profiling), or null before the first. */
+  currentPlan(): Plan | null { return this.plan; }
+
   private prepare(n: number, keepAll: boolean): Plan {
     if (this.plan && this.plan.n === n && this.plan.keepAll === keepAll) return this.plan;
     const plan = { ...buildPlan(this.graph, this.layout, n, keepAll), keepAll };
