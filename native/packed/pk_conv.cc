@@ -255,35 +255,34 @@ struct FloatConv {
   float* col;  // [K][P]
 };
 
-// col[k][p] for k = (c, ky, kx) in PyTorch's weight order.
+// col[k][p] for k = (c, ky, kx) in PyTorch's weight order; row by row, so
+// only the window's edges need bounds checks.
 void im2col_task(void* ctx, int64_t task, int) {
   const FloatConv& k = *static_cast<const FloatConv*>(ctx);
   const ConvShape& s = k.s;
-  const int32_t ow = s.ow(), c = static_cast<int32_t>(task), taps = s.taps();
+  const int32_t oh = s.oh(), ow = s.ow(), c = static_cast<int32_t>(task), taps = s.taps();
   const float* xc = k.x + static_cast<int64_t>(c) * s.h * s.w;
   for (int32_t t = 0; t < taps; t++) {
     const int32_t ky = t / s.kw, kx = t % s.kw;
     float* row = k.col + (static_cast<int64_t>(c) * taps + t) * k.P;
-    for (int32_t p = 0; p < k.P; p++) {
-      const int32_t iy = (p / ow) * s.sh - s.ph + ky, ix = (p % ow) * s.sw - s.pw + kx;
-      float v = 0.0f;
-      if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) {
-        v = xc[static_cast<int64_t>(iy) * s.w + ix];
-        if (k.signin) v = v < 0.0f ? -1.0f : 1.0f;
+    for (int32_t oy = 0; oy < oh; oy++) {
+      const int32_t iy = oy * s.sh - s.ph + ky;
+      float* out = row + static_cast<int64_t>(oy) * ow;
+      if (iy < 0 || iy >= s.h) {
+        for (int32_t ox = 0; ox < ow; ox++) out[ox] = 0.0f;
+        continue;
       }
-      row[p] = v;
+      const float* in = xc + static_cast<int64_t>(iy) * s.w;
+      for (int32_t ox = 0; ox < ow; ox++) {
+        const int32_t ix = ox * s.sw - s.pw + kx;
+        float v = ix >= 0 && ix < s.w ? in[ix] : 0.0f;
+        if (k.signin && ix >= 0 && ix < s.w) v = v < 0.0f ? -1.0f : 1.0f;
+        out[ox] = v;
+      }
     }
   }
 }
 
-// acc[r][i] += term(filter f0 + r, k, col[k][p0 + i]) for k = 0 .. K-1 in
-// order, R filters by C pixels (compile-time sizes so the loops vectorise);
-// MODE 0 multiplies by float weights, 1 flips the sign where the weight bit
-// is 1, 2 also zeroes where the mask bit is 0.
-// acc[r][i] += term(filter f0 + r, k, col[k][p0 + i]) for k = 0 .. K-1 in
-// order, R filters by 16 pixels (or by 1 at the edge); MODE 0 multiplies by
-// float weights, 1 flips the sign where the weight bit is 1, 2 also zeroes
-// where the mask bit is 0.
 template <int MODE, int R>
 void tile16(const FloatConv& k, int32_t f0, int32_t p0, float* out /*[R][16]*/) {
   v8f acc[R][2];

@@ -43,10 +43,8 @@ void wasm_tile(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t bw, i
   }
 }
 
-#ifndef TR
-#define TR 4
-#define TQ 2
-#endif
+// 4 filters x 4 pixels per tile (tried 2-8 x 2-8: no clear winner in V8).
+constexpr int TR = 4, TQ = 2;
 void count_wasm(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t bw, int32_t f0, int32_t f1, int32_t* counts, uint8_t*) {
   const int32_t nf = f1 - f0;
   int32_t f = 0;

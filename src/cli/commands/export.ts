@@ -38,7 +38,12 @@ export async function runExport(file: string, flags: ExportFlags): Promise<void>
   if (!flags.json) console.log(`wrote ${flags.out}: ${bytes.length} bytes (float32 parameters: ${floatBytes} bytes, ${(floatBytes / bytes.length).toFixed(1)}x larger), ${graph.nodes.length} nodes`);
   if (!flags.check) { if (flags.json) console.log(JSON.stringify(summary)); return; }
 
-  const engine = PackedModel.load(fs.readFileSync(flags.out), packedBackend(flags.engine ?? 'native'), flags.out);
+  // The first engine is checked against the training forward; the others against it, bit for bit.
+  const names = (flags.engine ?? 'native').split(',').filter(Boolean);
+  const written = fs.readFileSync(flags.out);
+  const engines = names.map((e) => PackedModel.load(written, packedBackend(e), flags.out));
+  const engine = engines[0];
+  const sameBits = names.map(() => 0);
   const test = head(loadDataset(ck.config.dataset, 'test', { dir: flags.dataDir ?? ck.config.dataDir, seed: ck.config.seed }), flags.testLimit);
   const [, loader] = loadersFor({ ...ck.config, workers: 1 }, test, test);
   model.eval();
@@ -47,7 +52,11 @@ export async function runExport(file: string, flags: ExportFlags): Promise<void>
   const per = test.c * test.h * test.w;
   const bar = progressBar(test.n, 'check', !flags.json && process.stderr.isTTY === true);
   for await (const b of loader.epoch(0)) {
-    const packed = engine.run(b.x, b.size), k = engine.outputSize;
+    const outs = engines.map((e) => e.run(b.x, b.size)), packed = outs[0], k = engine.outputSize;
+    for (let j = 1; j < outs.length; j++) {
+      const a = new Uint32Array(packed.buffer), o = new Uint32Array(outs[j].buffer);
+      for (let i = 0; i < b.size; i++) if (a.subarray(i * k, (i + 1) * k).every((v, t) => v === o[i * k + t])) sameBits[j]++;
+    }
     noGrad(() => tidy(() => {
       const logits = model.forward(new Tensor(b.x, [b.size, test.c, test.h, test.w])).data;
       for (let i = 0; i < b.size; i++) {
@@ -64,9 +73,11 @@ export async function runExport(file: string, flags: ExportFlags): Promise<void>
   bar.stop();
   // Each disagreement, explained by the binarised activations that changed sign.
   const disagreements = differ.map((d) => ({ image: d.image, ...binarizationFlips(model, engine, d.x) }));
-  const check = { images, agree, agreement: agree / images, trainingTop1: rightTrain / images, packedTop1: rightPacked / images, engine: flags.engine ?? 'native', disagreements };
+  const identical = Object.fromEntries(names.slice(1).map((n, j) => [n, sameBits[j + 1]]));
+  const check = { images, agree, agreement: agree / images, trainingTop1: rightTrain / images, packedTop1: rightPacked / images, engine: names[0], identicalOutputs: identical, disagreements };
   if (flags.json) { console.log(JSON.stringify({ ...summary, check })); return; }
   console.log(`check on ${images} ${ck.config.dataset} test images (${check.engine} engine): top-1 agreement ${pct(check.agreement)} (${images - agree} differ); top-1 ${pct(check.packedTop1)} packed vs ${pct(check.trainingTop1)} training forward`);
+  for (const [n, same] of Object.entries(identical)) console.log(`  ${n} engine: bit-identical outputs to ${names[0]} on ${same} of ${images} images`);
   for (const d of disagreements) {
     console.log(d.flips
       ? `  image ${d.image}: first differing binarisation is the input of node ${d.node}: ${d.flips} of ${d.points} signs, all within |x| <= ${d.maxAbs.toExponential(2)} of the threshold`
@@ -80,7 +91,7 @@ export function registerExport(program: Command): void {
     .description('write a trained checkpoint as a packed model (1 bit per binary weight, batch norm folded); --check compares it with the training forward')
     .requiredOption('-o, --out <file>', 'the .ebnn file to write')
     .option('--check', 'run the test set through the packed engine and the training forward and report agreement')
-    .option('--engine <name>', 'engine for --check: native | wasm | js', 'native')
+    .option('--engine <list>', 'engines for --check, comma-separated (native, wasm, js): the first is compared with the training forward, the others with the first, bit for bit', 'native')
     .option('--data-dir <dir>', 'where the dataset is (default: as in training)')
     .option('--test-limit <n>', 'check only the first n test images', integer)
     .option('--json', 'one JSON object')
