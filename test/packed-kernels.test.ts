@@ -200,3 +200,31 @@ test('the committed WebAssembly module is the build of the current sources', () 
   // Where Debian's clang 14 is installed, a fresh build must give the same bytes.
   if (spawnSync('clang-14', ['--version']).status === 0) execFileSync('bash', [`${root}scripts/build-wasm.sh`, '--check'], { stdio: 'pipe' });
 });
+
+test('ebnn bench-infer: timings for every engine and the float forward, binary MAC/s; bad flags are one line, exit 2', async () => {
+  const os = await import('node:os'), path = await import('node:path');
+  const { createModel } = await import('../src/models/index.js');
+  const { exportModel } = await import('../src/train/export.js');
+  const options = { weights: { name: 'bihalf' as const }, activations: 'ste_sign' as const, numClasses: 10, inChannels: 3, imageSize: 16 };
+  const model = createModel('resnet20', options);
+  const { graph, sections } = exportModel(model, { shape: [3, 16, 16], mean: [0, 0, 0], std: [1, 1, 1] }, { model: { name: 'resnet20', options } });
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'eb-bench-')), 'r20.ebnn');
+  fs.writeFileSync(file, encodePacked(graph, sections));
+  const cli = `${root}dist/src/cli/ebnn.js`;
+  const r = spawnSync(process.execPath, [cli, 'bench-infer', file, '--runs', '2', '--batch', '3', '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { engines: { engine: string; latencyMs: number; imagesPerSecond: number }[]; binary: { macs: number; gbmacs: number; layers: number } };
+  assert.deepEqual(out.engines.map((e) => e.engine), ['packed-native', 'packed-wasm', 'packed-js', 'float']);
+  for (const e of out.engines) assert.ok(e.latencyMs > 0 && e.imagesPerSecond > 0, JSON.stringify(e));
+  // ResNet-20's 18 binary convs at 16x16: 16x16x9x16 MACs x 256 px (x7), then 8x8 and 4x4 stages.
+  const convs = graph.nodes.filter((n) => n.input === 'sign' && n.weights === 'binary');
+  const macs = convs.reduce((s, n) => s + (n.cout as number) * (n.cin as number) * 9 * (n.shape as number[])[1] * (n.shape as number[])[2], 0);
+  assert.equal(out.binary.layers, convs.length);
+  assert.equal(out.binary.macs, macs);
+  assert.ok(out.binary.gbmacs > 0);
+  for (const bad of [['--engines', 'gpu'], ['--runs', '0'], []]) {
+    const b = spawnSync(process.execPath, [cli, 'bench-infer', bad.length ? file : `${file}.missing`, ...bad], { encoding: 'utf8' });
+    assert.equal(b.status, 2, b.stderr);
+    assert.equal(b.stderr.trim().split('\n').length, 1, b.stderr);
+  }
+});
