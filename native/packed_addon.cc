@@ -59,7 +59,7 @@ Napi::Value PackedRun(const Napi::CallbackInfo& info) {
     const uintptr_t p = reinterpret_cast<uintptr_t>(g_tmp[t].data());
     g_tmp_ptrs[t] = reinterpret_cast<uint8_t*>((p + 63) & ~uintptr_t{63});
   }
-  pk::Host host{run_parallel, nullptr, g_tmp_ptrs.data(), tmp_bytes};
+  pk::Host host{run_parallel, nullptr, g_tmp_ptrs.data(), tmp_bytes, nth};
   const int64_t bad = pk::run_plan(static_cast<uint8_t*>(heap.Data()), plan.Data(), plan.ElementLength(), host);
   if (bad) throw Napi::Error::New(env, "packedRun: bad plan record at word " + std::to_string(bad));
   return env.Undefined();

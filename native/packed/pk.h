@@ -57,6 +57,9 @@ struct Host {
   // Per-thread scratch of at least tmp_bytes each (64-byte aligned).
   uint8_t** tmp;
   int64_t tmp_bytes;
+  // Threads behind `parallel`: with more than one, a batch of several images
+  // is split by image (each thread runs whole images in its own scratch).
+  int32_t threads;
 };
 
 // Per-thread scratch one kernel call needs (bytes), for planning.

@@ -225,10 +225,28 @@ void binary_conv(uint8_t* heap, const int32_t* a, const Host& host) {
   k.miss = k.fields + static_cast<int64_t>(k.nblk) * k.kw64 * k.bw;
   k.host = &host;
   const int64_t xs = static_cast<int64_t>(s.cin) * s.h * s.w, ys = static_cast<int64_t>(s.cout) * k.P;
+  const int64_t hw = static_cast<int64_t>(s.h) * s.w;
+  if (s.n > 1 && host.threads > 1) {
+    // Whole images per thread, each in its own scratch after the count area.
+    struct Ctx { const BinaryConv* k; const float* x; float* y; int64_t xs, ys, hw, off; } ctx{
+        &k, at<float>(heap, a[11]), at<float>(heap, a[18]), xs, ys, hw, (binary_conv_tmp_bytes(s.cout, k.kw64) + 63) / 64 * 64};
+    host.parallel(host.self, s.n, [](void* c, int64_t img, int tid) {
+      const Ctx& q = *static_cast<const Ctx*>(c);
+      BinaryConv k = *q.k;
+      k.x = q.x + img * q.xs;
+      k.y = q.y + img * q.ys;
+      k.xb = reinterpret_cast<uint64_t*>(k.host->tmp[tid] + q.off);
+      k.fields = k.xb + q.hw * k.wc;
+      k.miss = k.fields + static_cast<int64_t>(k.nblk) * k.kw64 * k.bw;
+      for (int64_t t = 0; t < (q.hw + 255) / 256; t++) pack_task(&k, t, tid);
+      for (int64_t t = 0; t < k.nblk; t++) gather_task(&k, t, tid);
+      for (int64_t t = 0; t < static_cast<int64_t>(k.nblk) * k.nchunk; t++) count_task(&k, t, tid);
+    }, &ctx);
+    return;
+  }
   for (int32_t img = 0; img < s.n; img++) {
     k.x = at<float>(heap, a[11]) + img * xs;
     k.y = at<float>(heap, a[18]) + img * ys;
-    const int64_t hw = static_cast<int64_t>(s.h) * s.w;
     host.parallel(host.self, (hw + 255) / 256, pack_task, &k);
     host.parallel(host.self, k.nblk, gather_task, &k);
     host.parallel(host.self, static_cast<int64_t>(k.nblk) * k.nchunk, count_task, &k);
@@ -394,6 +412,21 @@ void float_conv(uint8_t* heap, const int32_t* a, const Host& host) {
   k.nfc = (s.cout + kFChunk - 1) / kFChunk;
   k.npc = (k.P + kPChunk - 1) / kPChunk;
   const int64_t xs = static_cast<int64_t>(s.cin) * s.h * s.w, ys = static_cast<int64_t>(s.cout) * k.P;
+  if (s.n > 1 && host.threads > 1) {
+    // Whole images per thread, the columns in the thread's own scratch.
+    struct Ctx { const FloatConv* k; const float* x; float* y; int64_t xs, ys; const Host* host; } ctx{
+        &k, at<float>(heap, a[11]), at<float>(heap, a[17]), xs, ys, &host};
+    host.parallel(host.self, s.n, [](void* c, int64_t img, int tid) {
+      const Ctx& q = *static_cast<const Ctx*>(c);
+      FloatConv k = *q.k;
+      k.x = q.x + img * q.xs;
+      k.y = q.y + img * q.ys;
+      k.col = reinterpret_cast<float*>(q.host->tmp[tid]);
+      for (int64_t t = 0; t < k.s.cin; t++) im2col_task(&k, t, tid);
+      for (int64_t t = 0; t < static_cast<int64_t>(k.nfc) * k.npc; t++) float_conv_task(&k, t, tid);
+    }, &ctx);
+    return;
+  }
   for (int32_t img = 0; img < s.n; img++) {
     k.x = at<float>(heap, a[11]) + img * xs;
     k.y = at<float>(heap, a[17]) + img * ys;

@@ -75,7 +75,7 @@ __attribute__((export_name("run"))) int32_t run(uint32_t heap, uint32_t plan, in
                                                  int32_t tmp_bytes, int32_t simd) {
   pk::count_kernel = simd ? pk::count_wasm : pk::count_portable;
   uint8_t* t = reinterpret_cast<uint8_t*>(tmp);
-  pk::Host host{pk::serial, nullptr, &t, tmp_bytes};
+  pk::Host host{pk::serial, nullptr, &t, tmp_bytes, 1};
   return static_cast<int32_t>(pk::run_plan(reinterpret_cast<uint8_t*>(heap), reinterpret_cast<const int32_t*>(plan), nwords, host));
 }
 

@@ -186,11 +186,14 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
         scratchRecords.push(words.length);
         if (isBinaryInput(node)) {
           const wc = Math.ceil(cin / 64), kw64 = taps * wc, nblk = Math.ceil(P / BLOCK);
-          scratch = Math.max(scratch, 8 * (gh * gw * wc + nblk * kw64 * BLOCK + nblk * BLOCK));
-          tmpBytes = Math.max(tmpBytes, binaryConvTmpBytes(kw64));
+          const images = 8 * (gh * gw * wc + nblk * kw64 * BLOCK + nblk * BLOCK);
+          scratch = Math.max(scratch, images);
+          // Several images on several threads: each thread's scratch also holds one image's bits and fields.
+          tmpBytes = Math.max(tmpBytes, align(binaryConvTmpBytes(kw64)) + (geo[0] > 1 ? images : 0));
           emit(OP.binaryConv, [...geo, xin, p.wbits, p.wmask, p.tapneg, p.tapcnt, p.scale, p.bias, yout, 0]);
         } else {
           scratch = Math.max(scratch, 4 * cin * taps * P);
+          if (geo[0] > 1) tmpBytes = Math.max(tmpBytes, 4 * cin * taps * P);
           const mode = node.weights === 'float' ? 0 : node.weights === 'binary' ? 1 : 2;
           emit(OP.floatConv, [...geo, xin, mode, mode === 0 ? p.weight : p.bits, mode === 2 ? p.mask : -1,
             mode === 0 ? -1 : p.scale, p.bias, yout, 0, node.input === 'sign' ? 1 : 0]);
