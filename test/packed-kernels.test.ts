@@ -88,8 +88,8 @@ function engines(): { name: string; backend: () => PackedBackend; before?: () =>
     list.push({ name: `native/${isa}`, backend: () => packedBackend('native'), before: () => addon.setPackedIsa(isa) });
   }
   addon.setPackedIsa('');
-  list.push({ name: 'wasm/simd', backend: () => packedBackend('wasm') });
-  list.push({ name: 'wasm/scalar', backend: () => new WasmBackend(loadWasmModule(), false) });
+  list.push({ name: 'wasm/tuned', backend: () => packedBackend('wasm') });
+  list.push({ name: 'wasm/portable', backend: () => new WasmBackend(loadWasmModule(), false) });
   list.push({ name: 'js', backend: () => packedBackend('js') });
   return list;
 }

@@ -53,10 +53,10 @@ export class NativeBackend implements PackedBackend {
 interface WasmExports {
   memory: WebAssembly.Memory;
   heap_base(): number;
-  run(heap: number, plan: number, nwords: number, tmp: number, tmpBytes: number, simd: number): number;
+  run(heap: number, plan: number, nwords: number, tmp: number, tmpBytes: number, tuned: number): number;
 }
 
-/** One instance (its own memory) of wasm/equalbits-packed.wasm. `simd` false: the scalar popcount. */
+/** One instance (its own memory) of wasm/equalbits-packed.wasm. `tuned` false: the portable count loop (tests compare both). */
 export class WasmBackend implements PackedBackend {
   readonly name = 'wasm';
   private readonly exp: WasmExports;
@@ -64,7 +64,7 @@ export class WasmBackend implements PackedBackend {
   private heapBytes = 0;
   private planAt = 0;
   private tmpAt = 0;
-  constructor(module: WebAssembly.Module, private readonly simd = true) {
+  constructor(module: WebAssembly.Module, private readonly tuned = true) {
     this.exp = new WebAssembly.Instance(module, {}).exports as unknown as WasmExports;
     this.base = Math.ceil(this.exp.heap_base() / 64) * 64;
   }
@@ -80,7 +80,7 @@ export class WasmBackend implements PackedBackend {
   }
   run(plan: Int32Array, tmpBytes: number): void {
     new Int32Array(this.exp.memory.buffer, this.planAt, plan.length).set(plan);
-    const bad = this.exp.run(this.base, this.planAt, plan.length, this.tmpAt, tmpBytes, this.simd ? 1 : 0);
+    const bad = this.exp.run(this.base, this.planAt, plan.length, this.tmpAt, tmpBytes, this.tuned ? 1 : 0);
     if (bad) throw badPlan(bad);
   }
   /** The heap's current view (memory growth replaces the buffer). */
