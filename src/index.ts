@@ -8,3 +8,4 @@ export * as models from './models/index.js';
 export * as training from './train/index.js';
 export { Rng, manualSeed, globalRng } from './util/prng.js';
 export { UserError, ShapeError, DataError, NumericError } from './util/errors.js';
+export * as deploy from './deploy/index.js';

@@ -228,3 +228,21 @@ test('ebnn bench-infer: timings for every engine and the float forward, binary M
     assert.equal(b.stderr.trim().split('\n').length, 1, b.stderr);
   }
 });
+
+test('the browser entry (src/deploy/index) imports no Node module, directly or through its imports', () => {
+  const seen = new Set<string>(), nodeImports: string[] = [];
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = fs.readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
+      const spec = m[1];
+      if (spec.startsWith('.')) visit(new URL(spec, `file://${file}`).pathname);
+      else nodeImports.push(`${file}: ${spec}`);
+    }
+    if (/\bprocess\.|\brequire\(/.test(text)) nodeImports.push(`${file}: uses process or require`);
+  };
+  visit(`${root}dist/src/deploy/index.js`);
+  assert.ok(seen.size >= 8, `walked ${seen.size} files`);
+  assert.deepEqual(nodeImports, []);
+});
