@@ -26,7 +26,8 @@ enum Op : int32_t {
   //   wmask  u64 [cout][taps][wc]   ternary: 1 = non-zero weight; -1 = none
   //   tapneg i32 [cout][taps]       popcount(wbits & wmask) of each tap
   //   tapcnt i32 [cout][taps]       popcount(wmask) of each tap; -1: cin each
-  //   scratch: pixel bits [h*w][wc] u64, then fields [nblk][kw64][64] u64
+  //   scratch: pixel bits [h*w][wc] u64, fields [nblk][kw64][bw] u64, missing-tap masks [nblk][bw] u64
+  //   (bw: pixels per block, 64 or fewer for small maps)
   kBinaryConv = 1,
   // Float-input conv with float or packed binary / ternary weights, fixed order.
   // args: n cin h w cout kh kw sh sw ph pw x mode wt wmask scale bias y scratch signin

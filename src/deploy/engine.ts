@@ -8,18 +8,6 @@ import { validateGraph, type PackedGraph } from './graph.js';
 import { buildPlan, layoutStatic, type Plan, type StaticLayout } from './plan.js';
 import type { PackedBackend } from './backends.js';
 
-/** Unpacks per-filter sign bits (and mask bits for ternary) into -1/0/+1 codes. */
-export function unpackCodes(bits: Uint32Array, mask: Uint32Array | null, filters: number, filterSize: number): Int8Array {
-  const words = Math.ceil(filterSize / 32), codes = new Int8Array(filters * filterSize);
-  for (let f = 0; f < filters; f++) {
-    for (let i = 0; i < filterSize; i++) {
-      const w = f * words + (i >> 5), b = 1 << (i & 31);
-      codes[f * filterSize + i] = mask && !(mask[w] & b) ? 0 : bits[w] & b ? -1 : 1;
-    }
-  }
-  return codes;
-}
-
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 export class PackedModel {
@@ -42,7 +30,7 @@ export class PackedModel {
 
   get inputShape(): [number, number, number] { return this.graph.input.shape; }
   get outputSize(): number { return size(this.graph.outputShape); }
-  /** Bytes of the heap at batch size n (weights, activations, scratch). */
+  /** Bytes of the heap at batch size n (weights, activations, scratch): the engine's memory, less per-thread scratch. */
   heapBytes(n: number): number { return buildPlan(this.graph, this.layout, n).heapBytes; }
 
   /** The plan of the last run (for profiling), or null before the first. */

@@ -5,7 +5,7 @@
 //   const module = await WebAssembly.compileStreaming(fetch('equalbits-packed.wasm'));
 //   const model = PackedModel.load(new Uint8Array(await (await fetch('m.ebnn')).arrayBuffer()), new WasmBackend(module));
 //   const logits = model.run(normalisedPixels, 1);
-export { PackedModel, unpackCodes } from './engine.js';
+export { PackedModel } from './engine.js';
 export { JsBackend, NativeBackend, WasmBackend, type PackedBackend, type PackedAddon } from './backends.js';
 export { decodePacked, encodePacked, type SectionArray } from './format.js';
 export { validateGraph, type GraphNode, type PackedGraph } from './graph.js';
