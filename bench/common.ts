@@ -4,11 +4,7 @@
 
 export interface BenchLine { bench: string; engine: string; value: number; unit: string; runs: number; [extra: string]: unknown }
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+export { median } from '../src/deploy/profile.js';
 
 /** Seconds taken by each of `runs` calls of fn, after `warmup` untimed calls. */
 export function timeRuns(fn: () => void, runs: number, warmup = 1): number[] {

@@ -64,7 +64,7 @@ struct Host {
 };
 
 // Per-thread scratch one kernel call needs (bytes), for planning.
-int64_t binary_conv_tmp_bytes(int32_t cout, int32_t kw64);
+int64_t binary_conv_tmp_bytes(int32_t kw64);
 
 // Runs plan[0 .. nwords) over `heap`. Returns 0, or the word index of a
 // record it could not run (unknown op, short record).

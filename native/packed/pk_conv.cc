@@ -37,8 +37,7 @@ void count_portable(const uint64_t* a, const uint64_t* w, int32_t kw64, int32_t 
   }
 }
 
-int64_t binary_conv_tmp_bytes(int32_t cout, int32_t kw64) {
-  (void)cout;
+int64_t binary_conv_tmp_bytes(int32_t kw64) {
   // counts, then room for an instruction set's own copy of the block and of
   // a filter chunk (the AVX2 kernel splits both into nibbles).
   return static_cast<int64_t>(kFilterChunk) * kBlock * 4 + static_cast<int64_t>(kw64) * kBlock * 16 +
@@ -49,8 +48,8 @@ namespace {
 
 struct ConvShape {
   int32_t n, cin, h, w, cout, kh, kw, sh, sw, ph, pw;
-  int32_t oh() const { return (h + 2 * ph - kh) / sh + 1; }
-  int32_t ow() const { return (w + 2 * pw - kw) / sw + 1; }
+  int32_t oh() const { return out_size(h, kh, sh, ph); }
+  int32_t ow() const { return out_size(w, kw, sw, pw); }
   int32_t taps() const { return kh * kw; }
 };
 
@@ -58,11 +57,43 @@ ConvShape read_shape(const int32_t* a) {
   return ConvShape{a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]};
 }
 
+// One phase of a conv over one image: `tasks` calls of fn.
+struct Phase {
+  TaskFn fn;
+  int64_t tasks;
+};
+
+// Runs a conv's phases for each of n images. With several images and
+// threads, each thread takes whole images and runs their phases in order in
+// its own scratch (bind(k, img, tid) points a copy of k at the image and at
+// thread tid's scratch); otherwise image by image, each phase in parallel
+// (bind(k, img, -1) keeps the shared scratch).
+template <typename K, int N>
+void over_images(const Host& host, K& k, int32_t n, void (*bind)(K&, int64_t, int), const Phase (&phases)[N]) {
+  if (n > 1 && host.threads > 1) {
+    struct Ctx { const K* k; void (*bind)(K&, int64_t, int); const Phase* phases; } ctx{&k, bind, phases};
+    host.parallel(host.self, n, [](void* c, int64_t img, int tid) {
+      const Ctx& q = *static_cast<const Ctx*>(c);
+      K local = *q.k;
+      q.bind(local, img, tid);
+      for (int p = 0; p < N; p++)
+        for (int64_t t = 0; t < q.phases[p].tasks; t++) q.phases[p].fn(&local, t, tid);
+    }, &ctx);
+    return;
+  }
+  for (int64_t img = 0; img < n; img++) {
+    bind(k, img, -1);
+    for (const Phase& p : phases) host.parallel(host.self, p.tasks, p.fn, &k);
+  }
+}
+
 // ---- 1W/1A: XNOR + popcount -------------------------------------------------
 
 struct BinaryConv {
   ConvShape s;
   int32_t wc, kw64, P, bw, nblk, nchunk;  // bw: pixels per block
+  const float* xs;     // the batch
+  float* ys;
   const float* x;      // current image
   float* y;            // current image
   const uint64_t *wbits, *wmask;
@@ -202,6 +233,20 @@ void count_task(void* ctx, int64_t task, int tid) {
   }
 }
 
+// Scratch: the image's sign bits, then the blocks' fields, then their missing-tap masks.
+void set_scratch(BinaryConv& k, uint8_t* base) {
+  k.xb = reinterpret_cast<uint64_t*>(base);
+  k.fields = k.xb + static_cast<int64_t>(k.s.h) * k.s.w * k.wc;
+  k.miss = k.fields + static_cast<int64_t>(k.nblk) * k.kw64 * k.bw;
+}
+
+void bind_image(BinaryConv& k, int64_t img, int tid) {
+  k.x = k.xs + img * k.s.cin * k.s.h * k.s.w;
+  k.y = k.ys + img * k.s.cout * k.P;
+  // A thread's own scratch starts after its count area.
+  if (tid >= 0) set_scratch(k, k.host->tmp[tid] + (binary_conv_tmp_bytes(k.kw64) + 63) / 64 * 64);
+}
+
 }  // namespace
 
 void binary_conv(uint8_t* heap, const int32_t* a, const Host& host) {
@@ -220,37 +265,13 @@ void binary_conv(uint8_t* heap, const int32_t* a, const Host& host) {
   k.tapcnt = a[15] < 0 ? nullptr : at<int32_t>(heap, a[15]);
   k.scale = at<float>(heap, a[16]);
   k.bias = a[17] < 0 ? nullptr : at<float>(heap, a[17]);
-  k.xb = at<uint64_t>(heap, a[19]);
-  k.fields = k.xb + static_cast<int64_t>(s.h) * s.w * k.wc;
-  k.miss = k.fields + static_cast<int64_t>(k.nblk) * k.kw64 * k.bw;
   k.host = &host;
-  const int64_t xs = static_cast<int64_t>(s.cin) * s.h * s.w, ys = static_cast<int64_t>(s.cout) * k.P;
+  k.xs = at<float>(heap, a[11]);
+  k.ys = at<float>(heap, a[18]);
+  set_scratch(k, at<uint8_t>(heap, a[19]));
   const int64_t hw = static_cast<int64_t>(s.h) * s.w;
-  if (s.n > 1 && host.threads > 1) {
-    // Whole images per thread, each in its own scratch after the count area.
-    struct Ctx { const BinaryConv* k; const float* x; float* y; int64_t xs, ys, hw, off; } ctx{
-        &k, at<float>(heap, a[11]), at<float>(heap, a[18]), xs, ys, hw, (binary_conv_tmp_bytes(s.cout, k.kw64) + 63) / 64 * 64};
-    host.parallel(host.self, s.n, [](void* c, int64_t img, int tid) {
-      const Ctx& q = *static_cast<const Ctx*>(c);
-      BinaryConv k = *q.k;
-      k.x = q.x + img * q.xs;
-      k.y = q.y + img * q.ys;
-      k.xb = reinterpret_cast<uint64_t*>(k.host->tmp[tid] + q.off);
-      k.fields = k.xb + q.hw * k.wc;
-      k.miss = k.fields + static_cast<int64_t>(k.nblk) * k.kw64 * k.bw;
-      for (int64_t t = 0; t < (q.hw + 255) / 256; t++) pack_task(&k, t, tid);
-      for (int64_t t = 0; t < k.nblk; t++) gather_task(&k, t, tid);
-      for (int64_t t = 0; t < static_cast<int64_t>(k.nblk) * k.nchunk; t++) count_task(&k, t, tid);
-    }, &ctx);
-    return;
-  }
-  for (int32_t img = 0; img < s.n; img++) {
-    k.x = at<float>(heap, a[11]) + img * xs;
-    k.y = at<float>(heap, a[18]) + img * ys;
-    host.parallel(host.self, (hw + 255) / 256, pack_task, &k);
-    host.parallel(host.self, k.nblk, gather_task, &k);
-    host.parallel(host.self, static_cast<int64_t>(k.nblk) * k.nchunk, count_task, &k);
-  }
+  const Phase phases[] = {{pack_task, (hw + 255) / 256}, {gather_task, k.nblk}, {count_task, static_cast<int64_t>(k.nblk) * k.nchunk}};
+  over_images(host, k, s.n, bind_image, phases);
 }
 
 // ---- Float input: fixed-order multiply-add, or add / subtract for packed bits --
@@ -265,6 +286,9 @@ constexpr int kPChunk = 256; // pixels per task
 struct FloatConv {
   ConvShape s;
   int32_t K, P, mode, signin, wpf, nfc, npc;
+  const Host* host;
+  const float* xs;  // the batch
+  float* ys;
   const float* x;
   float* y;
   const float* wf;
@@ -392,6 +416,12 @@ void float_conv_task(void* ctx, int64_t task, int) {
   else filters<2>(k, f0, f1, p0, p1);
 }
 
+void bind_float_image(FloatConv& k, int64_t img, int tid) {
+  k.x = k.xs + img * k.s.cin * k.s.h * k.s.w;
+  k.y = k.ys + img * k.s.cout * k.P;
+  if (tid >= 0) k.col = reinterpret_cast<float*>(k.host->tmp[tid]);  // a thread's own columns
+}
+
 }  // namespace
 
 void float_conv(uint8_t* heap, const int32_t* a, const Host& host) {
@@ -411,28 +441,11 @@ void float_conv(uint8_t* heap, const int32_t* a, const Host& host) {
   k.wpf = (k.K + 31) / 32;
   k.nfc = (s.cout + kFChunk - 1) / kFChunk;
   k.npc = (k.P + kPChunk - 1) / kPChunk;
-  const int64_t xs = static_cast<int64_t>(s.cin) * s.h * s.w, ys = static_cast<int64_t>(s.cout) * k.P;
-  if (s.n > 1 && host.threads > 1) {
-    // Whole images per thread, the columns in the thread's own scratch.
-    struct Ctx { const FloatConv* k; const float* x; float* y; int64_t xs, ys; const Host* host; } ctx{
-        &k, at<float>(heap, a[11]), at<float>(heap, a[17]), xs, ys, &host};
-    host.parallel(host.self, s.n, [](void* c, int64_t img, int tid) {
-      const Ctx& q = *static_cast<const Ctx*>(c);
-      FloatConv k = *q.k;
-      k.x = q.x + img * q.xs;
-      k.y = q.y + img * q.ys;
-      k.col = reinterpret_cast<float*>(q.host->tmp[tid]);
-      for (int64_t t = 0; t < k.s.cin; t++) im2col_task(&k, t, tid);
-      for (int64_t t = 0; t < static_cast<int64_t>(k.nfc) * k.npc; t++) float_conv_task(&k, t, tid);
-    }, &ctx);
-    return;
-  }
-  for (int32_t img = 0; img < s.n; img++) {
-    k.x = at<float>(heap, a[11]) + img * xs;
-    k.y = at<float>(heap, a[17]) + img * ys;
-    host.parallel(host.self, s.cin, im2col_task, &k);
-    host.parallel(host.self, static_cast<int64_t>(k.nfc) * k.npc, float_conv_task, &k);
-  }
+  k.host = &host;
+  k.xs = at<float>(heap, a[11]);
+  k.ys = at<float>(heap, a[17]);
+  const Phase phases[] = {{im2col_task, s.cin}, {float_conv_task, static_cast<int64_t>(k.nfc) * k.npc}};
+  over_images(host, k, s.n, bind_float_image, phases);
 }
 
 }  // namespace pk

@@ -53,8 +53,8 @@ float exp_f(float x) {
 
 struct Pool {
   int32_t n, c, h, w, kh, kw, sh, sw, ph, pw;
-  int32_t oh() const { return (h + 2 * ph - kh) / sh + 1; }
-  int32_t ow() const { return (w + 2 * pw - kw) / sw + 1; }
+  int32_t oh() const { return out_size(h, kh, sh, ph); }
+  int32_t ow() const { return out_size(w, kw, sw, pw); }
   const float* x;
   float* y;
   bool max;

@@ -12,6 +12,9 @@ inline T* at(uint8_t* heap, int32_t offset) {
   return reinterpret_cast<T*>(heap + offset);
 }
 
+// Output size of a conv or pool along one axis.
+inline int32_t out_size(int32_t in, int32_t k, int32_t stride, int32_t pad) { return (in + 2 * pad - k) / stride + 1; }
+
 inline float bits_to_float(uint32_t u) { return __builtin_bit_cast(float, u); }
 inline uint32_t float_to_bits(float f) { return __builtin_bit_cast(uint32_t, f); }
 

@@ -18,13 +18,17 @@ export interface PackedBackend {
 
 const badPlan = (at: number) => new Error(`packed engine: bad plan record at word ${at}`);
 
-export class JsBackend implements PackedBackend {
-  readonly name = 'js';
-  private heap = new Uint8Array(0);
+/** A heap in an ArrayBuffer of its own, kept while its size stays the same. */
+abstract class ArrayHeap {
+  protected heap = new Uint8Array(0);
   prepare(heapBytes: number): Uint8Array {
     if (this.heap.length !== heapBytes) this.heap = new Uint8Array(heapBytes);
     return this.heap;
   }
+}
+
+export class JsBackend extends ArrayHeap implements PackedBackend {
+  readonly name = 'js';
   run(plan: Int32Array): void {
     const bad = runPlanJs(this.heap.buffer, 0, this.heap.length, plan);
     if (bad) throw badPlan(bad);
@@ -38,15 +42,9 @@ export interface PackedAddon {
   setPackedIsa(name: string): string;
 }
 
-export class NativeBackend implements PackedBackend {
+export class NativeBackend extends ArrayHeap implements PackedBackend {
   readonly name = 'native';
-  private heap = new Uint8Array(0);
-  constructor(private readonly addon: PackedAddon) {}
-  get isa(): string { return this.addon.packedIsa(); }
-  prepare(heapBytes: number): Uint8Array {
-    if (this.heap.length !== heapBytes) this.heap = new Uint8Array(heapBytes);
-    return this.heap;
-  }
+  constructor(private readonly addon: PackedAddon) { super(); }
   run(plan: Int32Array, tmpBytes: number): void { this.addon.packedRun(this.heap.buffer as ArrayBuffer, plan, tmpBytes); }
 }
 

@@ -4,11 +4,9 @@
 // as add / subtract straight from the packed weight bits, float layers in a
 // fixed order, so that every backend gives the same bits. Browser-safe.
 import { decodePacked } from './format.js';
-import { validateGraph, type PackedGraph } from './graph.js';
+import { numel as size, validateGraph, type PackedGraph } from './graph.js';
 import { buildPlan, layoutStatic, type Plan, type StaticLayout } from './plan.js';
 import type { PackedBackend } from './backends.js';
-
-const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 export class PackedModel {
   readonly graph: PackedGraph;
@@ -30,8 +28,6 @@ export class PackedModel {
 
   get inputShape(): [number, number, number] { return this.graph.input.shape; }
   get outputSize(): number { return size(this.graph.outputShape); }
-  /** Bytes of the heap at batch size n (weights, activations, scratch): the engine's memory, less per-thread scratch. */
-  heapBytes(n: number): number { return buildPlan(this.graph, this.layout, n).heapBytes; }
 
   /** The plan of the last run (for profiling), or null before the first. */
   currentPlan(): Plan | null { return this.plan; }

@@ -25,7 +25,9 @@ export interface PackedGraph {
 const OPS = new Set(['conv2d', 'linear', 'affine', 'relu', 'hardtanh', 'prelu', 'sigmoid', 'add', 'maxpool2d', 'avgpool2d', 'global_avgpool', 'reshape', 'subsample_pad', 'sign']);
 const posInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 const pair = (v: unknown, min: number): v is [number, number] => Array.isArray(v) && v.length === 2 && v.every((x) => Number.isSafeInteger(x) && x >= min && x <= 4096);
-const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+/** Elements of a shape. */
+export const numel = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+const size = numel;
 
 /** Checks the graph against its sections; returns it typed. `name` labels errors. */
 export function validateGraph(g: unknown, sections: Map<string, SectionArray>, name = 'model'): PackedGraph {

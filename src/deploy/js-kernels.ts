@@ -5,6 +5,7 @@
 // float32 +, -, * or / rounds to the same float32 as the float32 operation),
 // so the outputs are bit-identical to the other two backends. Browser-safe.
 import { OP } from './plan.js';
+import { outSize } from '../native/api.js';
 
 const fr = Math.fround;
 
@@ -24,8 +25,6 @@ class Heap {
     this.i32 = new Int32Array(buf, byteOffset, bytes >> 2);
   }
 }
-
-const outSize = (size: number, k: number, s: number, p: number) => Math.floor((size + 2 * p - k) / s) + 1;
 
 // Same integer counts as pk_conv.cc's packed path, computed per pixel from
 // the channels-last sign bits without the block gather.
@@ -158,16 +157,18 @@ function pool(m: Heap, a: Int32Array, max: boolean): void {
   }
 }
 
+// Argument words of each op (pk_ops.cc's arity()).
+const ARITY: Record<number, number> = {
+  [OP.binaryConv]: 20, [OP.floatConv]: 20, [OP.affine]: 7, [OP.prelu]: 6, [OP.relu]: 3, [OP.sign]: 3, [OP.sigmoid]: 3,
+  [OP.hardtanh]: 5, [OP.add]: 4, [OP.maxPool]: 12, [OP.avgPool]: 12, [OP.globalAvgPool]: 5, [OP.subsamplePad]: 7, [OP.transpose]: 4,
+};
+
 /** Runs plan `words` over the heap (`bytes` bytes at `byteOffset` of `buf`); returns 0 or the bad record's word index. */
 export function runPlanJs(buf: ArrayBuffer, byteOffset: number, bytes: number, words: Int32Array): number {
   const m = new Heap(buf, byteOffset, bytes), f = m.f32;
-  const arity: Record<number, number> = {
-    [OP.binaryConv]: 20, [OP.floatConv]: 20, [OP.affine]: 7, [OP.prelu]: 6, [OP.relu]: 3, [OP.sign]: 3, [OP.sigmoid]: 3,
-    [OP.hardtanh]: 5, [OP.add]: 4, [OP.maxPool]: 12, [OP.avgPool]: 12, [OP.globalAvgPool]: 5, [OP.subsamplePad]: 7, [OP.transpose]: 4,
-  };
   for (let pos = 0; pos < words.length;) {
     const op = words[pos], len = words[pos + 1];
-    if (pos + 2 > words.length || arity[op] === undefined || len !== arity[op] || pos + 2 + len > words.length) return pos;
+    if (pos + 2 > words.length || ARITY[op] === undefined || len !== ARITY[op] || pos + 2 + len > words.length) return pos;
     const a = words.subarray(pos + 2, pos + 2 + len);
     const at = (i: number) => a[i] >> 2;
     switch (op) {

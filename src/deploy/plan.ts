@@ -5,7 +5,8 @@
 // runs on the native addon, the WebAssembly module and the TypeScript mirror.
 // Browser-safe.
 import type { SectionArray } from './format.js';
-import type { GraphNode, PackedGraph } from './graph.js';
+import { numel as size, type GraphNode, type PackedGraph } from './graph.js';
+import { outSize } from '../native/api.js';
 
 /** Op codes: keep in step with native/packed/pk.h. */
 export const OP = {
@@ -22,7 +23,6 @@ export function binaryConvTmpBytes(kw64: number): number {
 }
 
 const align = (v: number) => Math.ceil(v / 64) * 64;
-const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const f32bits = (v: number) => new Int32Array(new Float32Array([v]).buffer)[0];
 
 /** The batch-independent part: sections and repacked weights, and where each node's parameters are. */
@@ -153,7 +153,7 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
   bufferOf.set(0, { off: input, bytes: inBytes, reads: (reads.get(0) ?? 0) + 1 }); // +1: never reused
   values.set(0, input);
   let scratch = 0, tmpBytes = 0;
-  const scratchRecords: number[] = []; // word positions to patch with the scratch offset
+  const scratchAt: number[] = []; // words to patch with the scratch offset once its size is known
 
   graph.nodes.forEach((node, idx) => {
     const x = node.in.map((v) => values.get(v)!), inShape = shapes.get(node.in[0])!, p = layout.params.get(idx)!;
@@ -181,9 +181,7 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
           yout = alloc(4 * n * cout);
         }
         const geo = rowsAsPixels ? [1, cin, 1, n, cout, 1, 1, 1, 1, 0, 0] : [n, cin, h, w, cout, kh, kw, sh, sw, ph, pw];
-        const [, , gh, gw] = geo, oh = Math.floor((gh + 2 * ph - kh) / sh) + 1, ow = Math.floor((gw + 2 * pw - kw) / sw) + 1;
-        const P = rowsAsPixels ? n : oh * ow;
-        scratchRecords.push(words.length);
+        const [, , gh, gw] = geo, P = outSize(gh, kh, sh, ph) * outSize(gw, kw, sw, pw);
         if (isBinaryInput(node)) {
           const wc = Math.ceil(cin / 64), kw64 = taps * wc, nblk = Math.ceil(P / BLOCK);
           const images = 8 * (gh * gw * wc + nblk * kw64 * BLOCK + nblk * BLOCK);
@@ -191,12 +189,14 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
           // Several images on several threads: each thread's scratch also holds one image's bits and fields.
           tmpBytes = Math.max(tmpBytes, align(binaryConvTmpBytes(kw64)) + (geo[0] > 1 ? images : 0));
           emit(OP.binaryConv, [...geo, xin, p.wbits, p.wmask, p.tapneg, p.tapcnt, p.scale, p.bias, yout, 0]);
+          scratchAt.push(words.length - 1);
         } else {
           scratch = Math.max(scratch, 4 * cin * taps * P);
           if (geo[0] > 1) tmpBytes = Math.max(tmpBytes, 4 * cin * taps * P);
           const mode = node.weights === 'float' ? 0 : node.weights === 'binary' ? 1 : 2;
           emit(OP.floatConv, [...geo, xin, mode, mode === 0 ? p.weight : p.bits, mode === 2 ? p.mask : -1,
             mode === 0 ? -1 : p.scale, p.bias, yout, 0, node.input === 'sign' ? 1 : 0]);
+          scratchAt.push(words.length - 2);
         }
         if (rowsAsPixels) {
           emit(OP.transpose, [cout, n, yout, y]);
@@ -234,7 +234,6 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
   const scratchOff = end;
   end = align(end + scratch);
   const plan = Int32Array.from(words);
-  // Scratch is the last argument of a binary conv (19) and the next-to-last of a float conv (18).
-  for (const at of scratchRecords) plan[at + 2 + (plan[at] === OP.binaryConv ? 19 : 18)] = scratchOff;
+  for (const at of scratchAt) plan[at] = scratchOff;
   return { n, heapBytes: end, words: plan, tmpBytes, input, output: values.get(graph.output)!, outputLength: n * size(graph.outputShape), values };
 }

@@ -3,6 +3,8 @@
 // layers. Browser-safe (performance.now()).
 import type { PackedModel } from './engine.js';
 import { OP } from './plan.js';
+import { numel } from './graph.js';
+import { outSize } from '../native/api.js';
 
 /** Milliseconds of each timed call: one warm-up call, then up to `runs` calls or until `budgetMs` has passed (at least one). */
 export function timeCalls(fn: () => void, runs: number, budgetMs = Infinity): number[] {
@@ -36,7 +38,7 @@ const NAMES = new Map<number, string>(Object.entries(OP).map(([k, v]) => [v, k.r
 
 /** Times every op of the plan for a batch of n on its own (after one full run), `runs` times each. */
 export function opTimes(model: PackedModel, n: number, runs: number): OpTime[] {
-  const x = new Float32Array(n * model.inputShape.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i));
+  const x = new Float32Array(n * numel(model.inputShape)).map((_, i) => Math.sin(i));
   model.run(x, n);
   const { words, tmpBytes } = model.currentPlan()!;
   const out: OpTime[] = [];
@@ -45,8 +47,7 @@ export function opTimes(model: PackedModel, n: number, runs: number): OpTime[] {
     let binaryMacs = 0;
     if (op === OP.binaryConv || (op === OP.floatConv && a[12] !== 0)) {
       const [nn, cin, h, w, cout, kh, kw, sh, sw, ph, pw] = a;
-      const oh = Math.floor((h + 2 * ph - kh) / sh) + 1, ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
-      binaryMacs = nn * cout * oh * ow * cin * kh * kw;
+      binaryMacs = nn * cout * outSize(h, kh, sh, ph) * outSize(w, kw, sw, pw) * cin * kh * kw;
     }
     out.push({ index, op: NAMES.get(op) ?? String(op), binaryMacs, ms: median(timeCalls(() => model.backend.run(rec, tmpBytes), runs)) });
     pos += 2 + len;
