@@ -104,8 +104,9 @@ struct BinaryConv {
 };
 
 // Sign bits of the image, channels last: xb[p][j] bit b <-> channel 64 j + b.
-// Eight pixels at a time: a vector compare per channel, its lanes ORed into
-// the low and high halves of the eight pixels' words.
+// Eight pixels at a time, channels from the highest down: bits = 2 bits + neg,
+// where a vector compare gives neg = -1 (all ones) for x < 0 and 0 otherwise,
+// so each channel costs a compare, an add and a subtract.
 void pack_task(void* ctx, int64_t task, int) {
   const BinaryConv& k = *static_cast<const BinaryConv*>(ctx);
   const int64_t hw = static_cast<int64_t>(k.s.h) * k.s.w, p0 = task * 256, p1 = p0 + 256 < hw ? p0 + 256 : hw;
@@ -114,8 +115,8 @@ void pack_task(void* ctx, int64_t task, int) {
     int64_t p = p0;
     for (; p + 8 <= p1; p += 8) {
       v8u lo = v8u{}, hi = v8u{};
-      for (int32_t c = c0; c < cmid; c++) lo |= reinterpret_cast<v8u>(load8<v8f>(k.x + c * hw + p) < 0.0f) & (1u << (c & 31));
-      for (int32_t c = cmid; c < c1; c++) hi |= reinterpret_cast<v8u>(load8<v8f>(k.x + c * hw + p) < 0.0f) & (1u << (c & 31));
+      for (int32_t c = cmid - 1; c >= c0; c--) lo = lo + lo - reinterpret_cast<v8u>(load8<v8f>(k.x + c * hw + p) < 0.0f);
+      for (int32_t c = c1 - 1; c >= cmid; c--) hi = hi + hi - reinterpret_cast<v8u>(load8<v8f>(k.x + c * hw + p) < 0.0f);
       for (int i = 0; i < 8; i++) k.xb[(p + i) * k.wc + j] = lo[i] | static_cast<uint64_t>(hi[i]) << 32;
     }
     for (; p < p1; p++) {
@@ -128,32 +129,46 @@ void pack_task(void* ctx, int64_t task, int) {
 
 // Receptive fields of block `task`: fields[blk][t * wc + j][i] = word j of tap
 // t of output pixel p0 + i, 0 where the tap is on the padding (miss bit set)
-// or the pixel is past the end.
+// or the pixel is past the end. Walked tap by tap along row segments, so the
+// in-image part of a segment is a plain strided copy.
 void gather_task(void* ctx, int64_t task, int) {
   const BinaryConv& k = *static_cast<const BinaryConv*>(ctx);
   const ConvShape& s = k.s;
-  const int32_t ow = s.ow(), bw = k.bw, p0 = static_cast<int32_t>(task) * bw;
+  const int32_t ow = s.ow(), bw = k.bw, wc = k.wc, p0 = static_cast<int32_t>(task) * bw;
+  const int32_t np = k.P - p0 < bw ? k.P - p0 : bw;
   uint64_t* a = k.fields + task * k.kw64 * bw;
   uint64_t* miss = k.miss + task * bw;
-  for (int i = 0; i < bw; i++) {
-    const int32_t p = p0 + i;
-    if (p >= k.P) {
-      for (int32_t q = 0; q < k.kw64; q++) a[q * bw + i] = 0;
-      miss[i] = 0;
-      continue;
-    }
-    const int32_t y0 = (p / ow) * s.sh - s.ph, x0 = (p % ow) * s.sw - s.pw;
-    uint64_t m = 0;
+  for (int32_t q = 0; q < k.kw64; q++)
+    for (int32_t i = np; i < bw; i++) a[q * bw + i] = 0;
+  for (int32_t i = np; i < bw; i++) miss[i] = 0;
+  for (int32_t i = 0; i < np; i++) miss[i] = 0;
+  for (int32_t p = p0; p < p0 + np;) {
+    const int32_t oy = p / ow, ox0 = p % ow, ox1 = ow - ox0 < p0 + np - p ? ow : ox0 + (p0 + np - p), i0 = p - p0;
     for (int32_t ky = 0, t = 0; ky < s.kh; ky++) {
+      const int32_t iy = oy * s.sh - s.ph + ky;
       for (int32_t kx = 0; kx < s.kw; kx++, t++) {
-        const int32_t iy = y0 + ky, ix = x0 + kx;
-        const bool out = iy < 0 || iy >= s.h || ix < 0 || ix >= s.w;
-        if (out) m |= uint64_t{1} << t;
-        const uint64_t* src = k.xb + (static_cast<int64_t>(iy) * s.w + ix) * k.wc;
-        for (int32_t j = 0; j < k.wc; j++) a[(t * k.wc + j) * bw + i] = out ? 0 : src[j];
+        // Columns of this tap inside the image: ox in [xa, xb).
+        int32_t xa = ox0, xb = ox1;
+        if (iy < 0 || iy >= s.h) {
+          xb = xa;
+        } else {
+          while (xa < xb && xa * s.sw - s.pw + kx < 0) xa++;
+          while (xb > xa && (xb - 1) * s.sw - s.pw + kx >= s.w) xb--;
+        }
+        for (int32_t j = 0; j < wc; j++) {
+          uint64_t* dst = a + (t * wc + j) * bw + i0 - ox0;
+          for (int32_t ox = ox0; ox < xa; ox++) dst[ox] = 0;
+          for (int32_t ox = xb; ox < ox1; ox++) dst[ox] = 0;
+          if (xa == xb) continue;
+          const uint64_t* src = k.xb + (static_cast<int64_t>(iy) * s.w + xa * s.sw - s.pw + kx) * wc + j;
+          for (int32_t ox = xa; ox < xb; ox++) dst[ox] = src[static_cast<int64_t>(ox - xa) * s.sw * wc];
+        }
+        const uint64_t bit = uint64_t{1} << t;
+        for (int32_t ox = ox0; ox < xa; ox++) miss[i0 + ox - ox0] |= bit;
+        for (int32_t ox = xb; ox < ox1; ox++) miss[i0 + ox - ox0] |= bit;
       }
     }
-    miss[i] = m;
+    p += ox1 - ox0;
   }
 }
 
@@ -187,10 +202,10 @@ void count_task(void* ctx, int64_t task, int tid) {
   uint8_t* more = k.host->tmp[tid] + kFilterChunk * kBlock * 4;
   if (k.wmask) count_masked(a, k.wbits, k.wmask, k.kw64, bw, f0, f1, counts);
   else count_kernel(a, k.wbits, k.kw64, bw, f0, f1, counts, more);
-  // Pixels whose window leaves the image: the vector loop below gets them
-  // wrong and the fix-up after it writes them again. They share a few
-  // patterns of missing taps (8 for a 3x3 window with padding 1), so each
-  // filter's corrections are worked out once per pattern.
+  // Pixels whose window leaves the image read 0 bits for the missing taps,
+  // which counted their -1 weights as mismatches and their bits as counted.
+  // They share a few patterns of missing taps (8 for a 3x3 window with
+  // padding 1), so each filter's correction is worked out once per pattern.
   int32_t border[kBlock], pattern_of[kBlock], nborder = 0, npat = 0;
   uint64_t patterns[kBlock];
   for (int32_t i = 0; i < np; i++) {
@@ -205,17 +220,15 @@ void count_task(void* ctx, int64_t task, int tid) {
   for (int32_t f = f0; f < f1; f++) {
     const int32_t* neg = k.tapneg + static_cast<int64_t>(f) * taps;
     const int32_t* cnt = k.tapcnt ? k.tapcnt + static_cast<int64_t>(f) * taps : nullptr;
-    int32_t total = 0;
-    for (int32_t t = 0; t < taps; t++) total += cnt ? cnt[t] : k.s.cin;
-    const float sc = k.scale[f], b = k.bias ? k.bias[f] : 0.0f;
-    const int32_t* c = counts + (f - f0) * bw;
-    float* yf = k.y + f * plane + p0;
-    if (k.bias) {
-      for (int32_t i = 0; i < np; i++) yf[i] = sc * static_cast<float>(total - 2 * c[i]) + b;
-    } else {
-      for (int32_t i = 0; i < np; i++) yf[i] = sc * static_cast<float>(total - 2 * c[i]);
+    int32_t total = taps * k.s.cin;
+    if (cnt) {
+      total = 0;
+      for (int32_t t = 0; t < taps; t++) total += cnt[t];
     }
-    // dot = valid - 2 * mismatches, each corrected for the pattern's taps.
+    // dot = valid - 2 * mismatches; border pixels add their pattern's fix.
+    const int32_t* c = counts + (f - f0) * bw;
+    int32_t dot[kBlock];
+    for (int32_t i = 0; i < np; i++) dot[i] = total - 2 * c[i];
     int32_t fix[kBlock];
     for (int32_t q = 0; q < npat; q++) {
       int32_t d = 0;
@@ -225,10 +238,14 @@ void count_task(void* ctx, int64_t task, int tid) {
       }
       fix[q] = d;
     }
-    for (int32_t e = 0; e < nborder; e++) {
-      const int32_t i = border[e];
-      const float v = sc * static_cast<float>(total - 2 * c[i] + fix[pattern_of[e]]);
-      yf[i] = k.bias ? v + b : v;
+    for (int32_t e = 0; e < nborder; e++) dot[border[e]] += fix[pattern_of[e]];
+    const float sc = k.scale[f];
+    float* yf = k.y + f * plane + p0;
+    if (k.bias) {
+      const float b = k.bias[f];
+      for (int32_t i = 0; i < np; i++) yf[i] = sc * static_cast<float>(dot[i]) + b;
+    } else {
+      for (int32_t i = 0; i < np; i++) yf[i] = sc * static_cast<float>(dot[i]);
     }
   }
 }
