@@ -97,9 +97,11 @@ struct BinaryConv {
   const float* x;      // current image
   float* y;            // current image
   const uint64_t *wbits, *wmask;
-  const int32_t *tapneg, *tapcnt;
+  const int32_t* base;  // [cout][npat]: dot = base[f][pattern] - 2 * mismatches
+  const int32_t* pid;   // [P] pattern of each output pixel, or null: all 0
+  int32_t npat;
   const float *scale, *bias;
-  uint64_t *xb, *fields, *miss;
+  uint64_t *xb, *fields;
   const Host* host;
 };
 
@@ -128,20 +130,17 @@ void pack_task(void* ctx, int64_t task, int) {
 }
 
 // Receptive fields of block `task`: fields[blk][t * wc + j][i] = word j of tap
-// t of output pixel p0 + i, 0 where the tap is on the padding (miss bit set)
-// or the pixel is past the end. Walked tap by tap along row segments, so the
-// in-image part of a segment is a plain strided copy.
+// t of output pixel p0 + i, 0 where the tap is on the padding or the pixel is
+// past the end. Walked tap by tap along row segments, so the in-image part of
+// a segment is a plain strided copy.
 void gather_task(void* ctx, int64_t task, int) {
   const BinaryConv& k = *static_cast<const BinaryConv*>(ctx);
   const ConvShape& s = k.s;
   const int32_t ow = s.ow(), bw = k.bw, wc = k.wc, p0 = static_cast<int32_t>(task) * bw;
   const int32_t np = k.P - p0 < bw ? k.P - p0 : bw;
   uint64_t* a = k.fields + task * k.kw64 * bw;
-  uint64_t* miss = k.miss + task * bw;
   for (int32_t q = 0; q < k.kw64; q++)
     for (int32_t i = np; i < bw; i++) a[q * bw + i] = 0;
-  for (int32_t i = np; i < bw; i++) miss[i] = 0;
-  for (int32_t i = 0; i < np; i++) miss[i] = 0;
   for (int32_t p = p0; p < p0 + np;) {
     const int32_t oy = p / ow, ox0 = p % ow, ox1 = ow - ox0 < p0 + np - p ? ow : ox0 + (p0 + np - p), i0 = p - p0;
     for (int32_t ky = 0, t = 0; ky < s.kh; ky++) {
@@ -163,9 +162,6 @@ void gather_task(void* ctx, int64_t task, int) {
           const uint64_t* src = k.xb + (static_cast<int64_t>(iy) * s.w + xa * s.sw - s.pw + kx) * wc + j;
           for (int32_t ox = xa; ox < xb; ox++) dst[ox] = src[static_cast<int64_t>(ox - xa) * s.sw * wc];
         }
-        const uint64_t bit = uint64_t{1} << t;
-        for (int32_t ox = ox0; ox < xa; ox++) miss[i0 + ox - ox0] |= bit;
-        for (int32_t ox = xb; ox < ox1; ox++) miss[i0 + ox - ox0] |= bit;
       }
     }
     p += ox1 - ox0;
@@ -188,57 +184,38 @@ void count_masked(const uint64_t* a, const uint64_t* w, const uint64_t* mask, in
   }
 }
 
-// dot = (bits counted) - 2 * mismatches; a tap on the padding read 0 bits,
-// so its -1 weights were counted as mismatches and its bits as counted:
-// both come off again. y = scale * dot + bias, rounded after each step.
+// A tap on the padding read 0 bits, so its -1 weights were counted as
+// mismatches; the planner folds that, and the taps' own bit counts, into one
+// constant per filter and pattern of missing taps (src/deploy/plan.ts):
+// dot = base[f][pattern] - 2 * mismatches, then y = scale * dot + bias,
+// rounded after each step. The block's pixels fall into runs of one pattern
+// (a 3x3 window with padding 1: left edge, row, right edge), so each filter
+// fills its dots run by run.
 void count_task(void* ctx, int64_t task, int tid) {
   const BinaryConv& k = *static_cast<const BinaryConv*>(ctx);
   const int32_t blk = static_cast<int32_t>(task / k.nchunk), chunk = static_cast<int32_t>(task % k.nchunk);
   const int32_t f0 = chunk * kFilterChunk, f1 = f0 + kFilterChunk < k.s.cout ? f0 + kFilterChunk : k.s.cout;
-  const int32_t taps = k.s.taps(), bw = k.bw, p0 = blk * bw, np = k.P - p0 < bw ? k.P - p0 : bw;
+  const int32_t bw = k.bw, p0 = blk * bw, np = k.P - p0 < bw ? k.P - p0 : bw;
   const uint64_t* a = k.fields + static_cast<int64_t>(blk) * k.kw64 * bw;
-  const uint64_t* miss = k.miss + static_cast<int64_t>(blk) * bw;
   int32_t* counts = reinterpret_cast<int32_t*>(k.host->tmp[tid]);
   uint8_t* more = k.host->tmp[tid] + kFilterChunk * kBlock * 4;
   if (k.wmask) count_masked(a, k.wbits, k.wmask, k.kw64, bw, f0, f1, counts);
   else count_kernel(a, k.wbits, k.kw64, bw, f0, f1, counts, more);
-  // Pixels whose window leaves the image read 0 bits for the missing taps,
-  // which counted their -1 weights as mismatches and their bits as counted.
-  // They share a few patterns of missing taps (8 for a 3x3 window with
-  // padding 1), so each filter's correction is worked out once per pattern.
-  int32_t border[kBlock], pattern_of[kBlock], nborder = 0, npat = 0;
-  uint64_t patterns[kBlock];
+  int32_t run_end[kBlock], run_pat[kBlock], nrun = 0;
   for (int32_t i = 0; i < np; i++) {
-    if (!miss[i]) continue;
-    int32_t q = 0;
-    while (q < npat && patterns[q] != miss[i]) q++;
-    if (q == npat) patterns[npat++] = miss[i];
-    border[nborder] = i;
-    pattern_of[nborder++] = q;
+    const int32_t q = k.pid ? k.pid[p0 + i] : 0;
+    if (nrun && run_pat[nrun - 1] == q) run_end[nrun - 1] = i + 1;
+    else run_pat[nrun] = q, run_end[nrun++] = i + 1;
   }
   const int64_t plane = k.P;
   for (int32_t f = f0; f < f1; f++) {
-    const int32_t* neg = k.tapneg + static_cast<int64_t>(f) * taps;
-    const int32_t* cnt = k.tapcnt ? k.tapcnt + static_cast<int64_t>(f) * taps : nullptr;
-    int32_t total = taps * k.s.cin;
-    if (cnt) {
-      total = 0;
-      for (int32_t t = 0; t < taps; t++) total += cnt[t];
-    }
-    // dot = valid - 2 * mismatches; border pixels add their pattern's fix.
+    const int32_t* bf = k.base + static_cast<int64_t>(f) * k.npat;
     const int32_t* c = counts + (f - f0) * bw;
     int32_t dot[kBlock];
-    for (int32_t i = 0; i < np; i++) dot[i] = total - 2 * c[i];
-    int32_t fix[kBlock];
-    for (int32_t q = 0; q < npat; q++) {
-      int32_t d = 0;
-      for (uint64_t m = patterns[q]; m; m &= m - 1) {
-        const int t = __builtin_ctzll(m);
-        d += 2 * neg[t] - (cnt ? cnt[t] : k.s.cin);
-      }
-      fix[q] = d;
+    for (int32_t r = 0, i = 0; r < nrun; r++) {
+      const int32_t b = bf[run_pat[r]];
+      for (; i < run_end[r]; i++) dot[i] = b - 2 * c[i];
     }
-    for (int32_t e = 0; e < nborder; e++) dot[border[e]] += fix[pattern_of[e]];
     const float sc = k.scale[f];
     float* yf = k.y + f * plane + p0;
     if (k.bias) {
@@ -250,11 +227,10 @@ void count_task(void* ctx, int64_t task, int tid) {
   }
 }
 
-// Scratch: the image's sign bits, then the blocks' fields, then their missing-tap masks.
+// Scratch: the image's sign bits, then the blocks' fields.
 void set_scratch(BinaryConv& k, uint8_t* base) {
   k.xb = reinterpret_cast<uint64_t*>(base);
   k.fields = k.xb + static_cast<int64_t>(k.s.h) * k.s.w * k.wc;
-  k.miss = k.fields + static_cast<int64_t>(k.nblk) * k.kw64 * k.bw;
 }
 
 void bind_image(BinaryConv& k, int64_t img, int tid) {
@@ -278,8 +254,9 @@ void binary_conv(uint8_t* heap, const int32_t* a, const Host& host) {
   k.nchunk = (s.cout + kFilterChunk - 1) / kFilterChunk;
   k.wbits = at<uint64_t>(heap, a[12]);
   k.wmask = a[13] < 0 ? nullptr : at<uint64_t>(heap, a[13]);
-  k.tapneg = at<int32_t>(heap, a[14]);
-  k.tapcnt = a[15] < 0 ? nullptr : at<int32_t>(heap, a[15]);
+  k.base = at<int32_t>(heap, a[14]);
+  k.npat = a[15];
+  k.pid = a[20] < 0 ? nullptr : at<int32_t>(heap, a[20]);
   k.scale = at<float>(heap, a[16]);
   k.bias = a[17] < 0 ? nullptr : at<float>(heap, a[17]);
   k.host = &host;

@@ -167,7 +167,7 @@ void transpose(uint8_t* heap, const int32_t* a) {
 // Argument words each op needs (after the two header words).
 int32_t arity(int32_t op) {
   switch (op) {
-    case kBinaryConv: return 20;
+    case kBinaryConv: return 21;
     case kFloatConv: return 20;
     case kAffine: return 7;
     case kPrelu: return 6;

@@ -27,14 +27,15 @@ class Heap {
 }
 
 // Same integer counts as pk_conv.cc's packed path, computed per pixel from
-// the channels-last sign bits without the block gather.
+// the channels-last sign bits without the block gather: a tap on the padding
+// reads 0 bits, and dot = base[f][pattern of the pixel] - 2 * mismatches.
 function binaryConv(m: Heap, a: Int32Array): void {
-  const [n, cin, h, w, cout, kh, kw, sh, sw, ph, pw, xo, wbo, wmo, tno, tco, sco, bo, yo] = a;
+  const [n, cin, h, w, cout, kh, kw, sh, sw, ph, pw, xo, wbo, wmo, bao, npat, sco, bo, yo, , pio] = a;
   const oh = outSize(h, kh, sh, ph), ow = outSize(w, kw, sw, pw), P = oh * ow, hw = h * w, taps = kh * kw;
   const wc = Math.ceil(cin / 64), u = 2 * wc; // u32 per pixel
   const xb = new Uint32Array(hw * u);
   const wbits = m.u32.subarray(wbo >> 2), wmask = wmo < 0 ? null : m.u32.subarray(wmo >> 2);
-  const tapneg = m.i32.subarray(tno >> 2), tapcnt = tco < 0 ? null : m.i32.subarray(tco >> 2);
+  const base = m.i32.subarray(bao >> 2), pid = pio < 0 ? null : m.i32.subarray(pio >> 2);
   const scale = m.f32.subarray(sco >> 2), bias = bo < 0 ? null : m.f32.subarray(bo >> 2);
   for (let img = 0; img < n; img++) {
     const x = m.f32.subarray((xo >> 2) + img * cin * hw), y = m.f32.subarray((yo >> 2) + img * cout * P);
@@ -45,24 +46,21 @@ function binaryConv(m: Heap, a: Int32Array): void {
     }
     for (let f = 0; f < cout; f++) {
       const sc = scale[f], b = bias ? bias[f] : 0, wf = f * taps * u;
-      let total = 0;
-      for (let t = 0; t < taps; t++) total += tapcnt ? tapcnt[f * taps + t] : cin;
       for (let oy = 0; oy < oh; oy++) {
         for (let ox = 0; ox < ow; ox++) {
-          let mism = 0, valid = total;
+          let mism = 0;
           for (let ky = 0, t = 0; ky < kh; ky++) {
             for (let kx = 0; kx < kw; kx++, t++) {
               const iy = oy * sh - ph + ky, ix = ox * sw - pw + kx;
-              if (iy < 0 || iy >= h || ix < 0 || ix >= w) { valid -= tapcnt ? tapcnt[f * taps + t] : cin; continue; }
-              const src = (iy * w + ix) * u, wt = wf + t * u;
+              const out = iy < 0 || iy >= h || ix < 0 || ix >= w, src = (iy * w + ix) * u, wt = wf + t * u;
               for (let j = 0; j < u; j++) {
-                const v = xb[src + j] ^ wbits[wt + j];
+                const v = (out ? 0 : xb[src + j]) ^ wbits[wt + j];
                 mism += popcount32(wmask ? v & wmask[wt + j] : v);
               }
             }
           }
-          const v = fr(sc * (valid - 2 * mism));
-          y[f * P + oy * ow + ox] = bias ? fr(v + b) : v;
+          const p = oy * ow + ox, v = fr(sc * (base[f * npat + (pid ? pid[p] : 0)] - 2 * mism));
+          y[f * P + p] = bias ? fr(v + b) : v;
         }
       }
     }
@@ -159,7 +157,7 @@ function pool(m: Heap, a: Int32Array, max: boolean): void {
 
 // Argument words of each op (pk_ops.cc's arity()).
 const ARITY: Record<number, number> = {
-  [OP.binaryConv]: 20, [OP.floatConv]: 20, [OP.affine]: 7, [OP.prelu]: 6, [OP.relu]: 3, [OP.sign]: 3, [OP.sigmoid]: 3,
+  [OP.binaryConv]: 21, [OP.floatConv]: 20, [OP.affine]: 7, [OP.prelu]: 6, [OP.relu]: 3, [OP.sign]: 3, [OP.sigmoid]: 3,
   [OP.hardtanh]: 5, [OP.add]: 4, [OP.maxPool]: 12, [OP.avgPool]: 12, [OP.globalAvgPool]: 5, [OP.subsamplePad]: 7, [OP.transpose]: 4,
 };
 

@@ -36,7 +36,7 @@ export interface StaticLayout {
  * Channels-last sign bits of a 1W/1A layer: u64 words [cout][taps][ceil(cin/64)]
  * (as u32 pairs), from the file's per-filter bits in PyTorch order (c, ky, kx);
  * also per filter and tap the -1 count (under the mask) and, for ternary, the
- * non-zero count.
+ * non-zero count (null: cin each).
  */
 export function repackBinary(bits: Uint32Array, mask: Uint32Array | null, cout: number, cin: number, taps: number) {
   const wc = Math.ceil(cin / 64), k = cin * taps, wpf = Math.ceil(k / 32);
@@ -55,6 +55,53 @@ export function repackBinary(bits: Uint32Array, mask: Uint32Array | null, cout: 
     }
   }
   return { wbits, wmask, tapneg, tapcnt };
+}
+
+/**
+ * The patterns of taps that fall on the padding, for one conv's geometry: pid
+ * per output pixel (0: none; null when no window leaves the image) and each
+ * pattern's taps (pattern 0: none).
+ */
+export function paddingPatterns(g: { h: number; w: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number }) {
+  const oh = outSize(g.h, g.kh, g.sh, g.ph), ow = outSize(g.w, g.kw, g.sw, g.pw);
+  const pid = new Int32Array(oh * ow), patterns: number[][] = [[]], ids = new Map<string, number>([['', 0]]);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      const taps: number[] = [];
+      for (let ky = 0, t = 0; ky < g.kh; ky++) {
+        for (let kx = 0; kx < g.kw; kx++, t++) {
+          const iy = oy * g.sh - g.ph + ky, ix = ox * g.sw - g.pw + kx;
+          if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) taps.push(t);
+        }
+      }
+      const key = taps.join(',');
+      let id = ids.get(key);
+      if (id === undefined) { id = patterns.length; ids.set(key, id); patterns.push(taps); }
+      pid[oy * ow + ox] = id;
+    }
+  }
+  return { pid: patterns.length > 1 ? pid : null, patterns };
+}
+
+/**
+ * The XNOR count reads taps on the padding as 0 bits (+1), so their -1
+ * weights count as mismatches. With m mismatches over all taps,
+ * dot = base - 2 m where base = (non-zero weights on in-image taps) + 2 (-1
+ * weights on padding taps): one constant per filter and padding pattern, [cout][npat].
+ */
+export function dotBase(tapneg: Int32Array, tapcnt: Int32Array | null, cin: number, cout: number, taps: number, patterns: number[][]): Int32Array {
+  const base = new Int32Array(cout * patterns.length);
+  for (let f = 0; f < cout; f++) {
+    const cnt = (t: number) => tapcnt ? tapcnt[f * taps + t] : cin;
+    let total = 0;
+    for (let t = 0; t < taps; t++) total += cnt(t);
+    patterns.forEach((missing, q) => {
+      let b = total;
+      for (const t of missing) b += 2 * tapneg[f * taps + t] - cnt(t);
+      base[f * patterns.length + q] = b;
+    });
+  }
+  return base;
 }
 
 const isBinaryInput = (n: GraphNode) => n.input === 'sign' && n.weights !== 'float';
@@ -77,6 +124,7 @@ export function layoutStatic(graph: PackedGraph, sections: Map<string, SectionAr
   const fAt = (n: GraphNode, key: string) => fBase + 4 * (n[key] as number[])[0];
   const bAt = (n: GraphNode, key: string) => bBase + 4 * (n[key] as number[])[0];
   const params = new Map<number, Record<string, number>>();
+  const shapes = new Map<number, number[]>([[0, graph.input.shape], ...graph.nodes.map((n) => [n.out, n.shape] as [number, number[]])]);
   graph.nodes.forEach((n, i) => {
     const p: Record<string, number> = {};
     if (n.op === 'conv2d' || n.op === 'linear') {
@@ -86,11 +134,18 @@ export function layoutStatic(graph: PackedGraph, sections: Map<string, SectionAr
         p.scale = fAt(n, 'scale');
         if (isBinaryInput(n)) {
           const [o, l] = n.bits as number[], m = n.mask as number[] | undefined;
-          const r = repackBinary(bits!.subarray(o, o + l), m ? bits!.subarray(m[0], m[0] + m[1]) : null, n.cout as number, n.cin as number, convDims(n).taps);
+          const { kh, kw, taps } = convDims(n), cout = n.cout as number, cin = n.cin as number;
+          const r = repackBinary(bits!.subarray(o, o + l), m ? bits!.subarray(m[0], m[0] + m[1]) : null, cout, cin, taps);
           p.wbits = put(r.wbits);
           p.wmask = r.wmask ? put(r.wmask) : -1;
-          p.tapneg = put(r.tapneg);
-          p.tapcnt = r.tapcnt ? put(r.tapcnt) : -1;
+          // A linear layer has no padding; a conv's input size is fixed by the graph.
+          const [, h, w] = n.op === 'conv2d' ? shapes.get(n.in[0])! : [cin, 1, 1];
+          const [sh, sw] = n.op === 'conv2d' ? n.stride as number[] : [1, 1];
+          const [ph, pw] = n.op === 'conv2d' ? n.padding as number[] : [0, 0];
+          const { pid, patterns } = paddingPatterns({ h, w, kh, kw, sh, sw, ph, pw });
+          p.base = put(dotBase(r.tapneg, r.tapcnt, cin, cout, taps, patterns));
+          p.npat = patterns.length;
+          p.pid = pid ? put(pid) : -1;
         } else {
           p.bits = bAt(n, 'bits');
           p.mask = n.mask ? bAt(n, 'mask') : -1;
@@ -184,12 +239,12 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
         const [, , gh, gw] = geo, P = outSize(gh, kh, sh, ph) * outSize(gw, kw, sw, pw);
         if (isBinaryInput(node)) {
           const wc = Math.ceil(cin / 64), kw64 = taps * wc, nblk = Math.ceil(P / BLOCK);
-          const images = 8 * (gh * gw * wc + nblk * kw64 * BLOCK + nblk * BLOCK);
+          const images = 8 * (gh * gw * wc + nblk * kw64 * BLOCK);
           scratch = Math.max(scratch, images);
           // Several images on several threads: each thread's scratch also holds one image's bits and fields.
           tmpBytes = Math.max(tmpBytes, align(binaryConvTmpBytes(kw64)) + (geo[0] > 1 ? images : 0));
-          emit(OP.binaryConv, [...geo, xin, p.wbits, p.wmask, p.tapneg, p.tapcnt, p.scale, p.bias, yout, 0]);
-          scratchAt.push(words.length - 1);
+          emit(OP.binaryConv, [...geo, xin, p.wbits, p.wmask, p.base, p.npat, p.scale, p.bias, yout, 0, p.pid]);
+          scratchAt.push(words.length - 2);
         } else {
           scratch = Math.max(scratch, 4 * cin * taps * P);
           if (geo[0] > 1) tmpBytes = Math.max(tmpBytes, 4 * cin * taps * P);
