@@ -191,6 +191,38 @@ test('packed elementwise ops and pools: every backend gives the same bits as the
   for (let i = 0; i < got.length; i++) assert.equal(got[i], Math.fround(x[i] + (x[i] > 0 ? x[i] : 0)));
 });
 
+test('PReLU -> affine -> add chains run as one pass with the same bits as the steps one by one', () => {
+  const rng = new Rng(9);
+  const shape: [number, number, number] = [6, 9, 7], n = 3;
+  const x = rng.fillNormal(new Float32Array(n * 6 * 63), 0, 3);
+  const al = Float32Array.from({ length: 6 }, () => rng.uniform() - 0.3), sc = rng.fillNormal(new Float32Array(6)), sh = rng.fillNormal(new Float32Array(6));
+  const layer = oneNode(rng, shape, { op: 'prelu', shape }, { alpha: al, scale: sc, shift: sh });
+  const [alpha, scale, shift] = ['alpha', 'scale', 'shift'].map((k) => layer.graph.nodes[0][k]);
+  const relu: GraphNode = { op: 'relu', in: [0], out: 1, shape };
+  const chains: [string, GraphNode[], (v: number, r: number, c: number) => number][] = [
+    ['prelu affine add', [relu, { op: 'prelu', in: [1], out: 2, shape, alpha }, { op: 'affine', in: [2], out: 3, shape, scale, shift }, { op: 'add', in: [3, 1], out: 4, shape }],
+      (v, r, c) => Math.fround(Math.fround(Math.fround((v > 0 ? v : Math.fround(al[c] * v)) * sc[c]) + sh[c]) + r)],
+    ['residual first', [relu, { op: 'affine', in: [1], out: 2, shape, scale, shift }, { op: 'add', in: [1, 2], out: 3, shape }],
+      (v, r, c) => Math.fround(r + Math.fround(Math.fround(v * sc[c]) + sh[c]))],
+    ['prelu affine', [relu, { op: 'prelu', in: [1], out: 2, shape, alpha }, { op: 'affine', in: [2], out: 3, shape, scale, shift }],
+      (v, _r, c) => Math.fround(Math.fround((v > 0 ? v : Math.fround(al[c] * v)) * sc[c]) + sh[c])],
+  ];
+  for (const [what, nodes, formula] of chains) {
+    layer.graph.nodes = nodes;
+    layer.graph.output = nodes[nodes.length - 1].out;
+    const got = assertSameBits(runAll(layer, x, n), what);
+    for (let i = 0; i < got.length; i++) {
+      const r = x[i] > 0 ? x[i] : 0;
+      assert.equal(got[i], formula(r, r, Math.floor(i / 63) % 6), `${what} at ${i}`);
+    }
+    // The plan that keeps every value runs the steps one by one: same bits.
+    const model = PackedModel.load(encodePacked(layer.graph, layer.sections), packedBackend('native'), 'chain');
+    const kept = model.run(x, n, new Map()), fused = model.run(x, n);
+    assert.deepEqual(new Uint32Array(kept.buffer), new Uint32Array(fused.buffer), what);
+    assert.equal(model.currentPlan()!.words.length, 5 + 12, `${what}: the relu, then one record for the chain`);
+  }
+});
+
 test('the committed WebAssembly module is the build of the current sources', () => {
   const meta = JSON.parse(fs.readFileSync(`${root}wasm/equalbits-packed.json`, 'utf8')) as { sources: string[]; sha256: string; wasmSha256: string };
   const h = crypto.createHash('sha256');

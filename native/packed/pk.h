@@ -35,8 +35,11 @@ enum Op : int32_t {
   //   signin 1: the layer sees sign(x) (+-1, padding 0)
   //   scratch: columns f32 [K][P]
   kFloatConv = 2,
-  kAffine = 3,         // n c hw x scale shift y:     y = x * a[c] + b[c]
-  kPrelu = 4,          // n c hw x alpha y:           y = x > 0 ? x : a[c] * x
+  // Per-channel chain, each step optional (-1), in this order:
+  //   v = x; v = v > 0 ? v : alpha[c] * v; v = v * scale[c] + shift[c]; v = v + r (r + v if rfirst)
+  // args: n c hw x alpha scale shift r rfirst y
+  // (batch norm after PReLU and the residual add run in one pass; see plan.ts)
+  kChannel = 3,
   kRelu = 5,           // len x y
   kHardtanh = 6,       // len x lo hi y (lo, hi: float bits)
   kSign = 7,           // len x y:                    y = x < 0 ? -1 : 1

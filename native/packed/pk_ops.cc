@@ -92,52 +92,86 @@ void pool_task(void* ctx, int64_t plane, int) {
 struct Planes {
   int64_t planes, hw;
   int32_t c;
-  const float *x, *a, *b;
+  const float *x, *alpha, *scale, *shift, *r;
   float* y;
-  int op;
+  bool rfirst;
 };
 
-void planes_task(void* ctx, int64_t task, int) {
-  const Planes& g = *static_cast<const Planes*>(ctx);
+// One channel plane of the chain; each step is compiled in or out.
+template <bool A, bool S, bool R>
+void chain_plane(const Planes& g, int64_t p) {
+  const int32_t ch = static_cast<int32_t>(p % g.c);
+  const float* xp = g.x + p * g.hw;
+  const float* rp = R ? g.r + p * g.hw : nullptr;
+  float* yp = g.y + p * g.hw;
+  const float a = A ? g.alpha[ch] : 0.0f, s = S ? g.scale[ch] : 0.0f, b = S ? g.shift[ch] : 0.0f;
+  auto step = [&](float v) {
+    if (A) v = v > 0.0f ? v : a * v;
+    if (S) v = v * s + b;
+    return v;
+  };
+  // The residual is added in the graph's operand order (NaN payloads follow it).
+  if (R && g.rfirst) {
+    for (int64_t i = 0; i < g.hw; i++) yp[i] = rp[i] + step(xp[i]);
+  } else if (R) {
+    for (int64_t i = 0; i < g.hw; i++) yp[i] = step(xp[i]) + rp[i];
+  } else {
+    for (int64_t i = 0; i < g.hw; i++) yp[i] = step(xp[i]);
+  }
+}
+
+// Planes [p0, p1) of task `task`: whole planes, about kGrain elements a task.
+inline void task_planes(const Planes& g, int64_t task, int64_t& p0, int64_t& p1) {
   const int64_t per = g.hw >= kGrain ? 1 : kGrain / g.hw;
-  const int64_t p0 = task * per, p1 = p0 + per < g.planes ? p0 + per : g.planes;
+  p0 = task * per;
+  p1 = p0 + per < g.planes ? p0 + per : g.planes;
+}
+
+void chain_task(void* ctx, int64_t task, int) {
+  const Planes& g = *static_cast<const Planes*>(ctx);
+  using Fn = void (*)(const Planes&, int64_t);
+  static constexpr Fn kFns[8] = {chain_plane<false, false, false>, chain_plane<false, false, true>,
+                                 chain_plane<false, true, false>,  chain_plane<false, true, true>,
+                                 chain_plane<true, false, false>,  chain_plane<true, false, true>,
+                                 chain_plane<true, true, false>,   chain_plane<true, true, true>};
+  const Fn fn = kFns[(g.alpha ? 4 : 0) | (g.scale ? 2 : 0) | (g.r ? 1 : 0)];
+  int64_t p0, p1;
+  task_planes(g, task, p0, p1);
+  for (int64_t p = p0; p < p1; p++) fn(g, p);
+}
+
+// Global average pool: the plane's sum in order, divided by its size.
+void mean_task(void* ctx, int64_t task, int) {
+  const Planes& g = *static_cast<const Planes*>(ctx);
+  int64_t p0, p1;
+  task_planes(g, task, p0, p1);
   for (int64_t p = p0; p < p1; p++) {
     const float* xp = g.x + p * g.hw;
-    const int32_t ch = static_cast<int32_t>(p % g.c);
-    if (g.op == kGlobalAvgPool) {
-      float s = 0.0f;
-      for (int64_t i = 0; i < g.hw; i++) s = s + xp[i];
-      g.y[p] = s / static_cast<float>(g.hw);
-      continue;
-    }
-    float* yp = g.y + p * g.hw;
-    const float a = g.a[ch];
-    if (g.op == kAffine) {
-      const float b = g.b[ch];
-      for (int64_t i = 0; i < g.hw; i++) yp[i] = xp[i] * a + b;
-    } else {
-      for (int64_t i = 0; i < g.hw; i++) yp[i] = xp[i] > 0.0f ? xp[i] : a * xp[i];
-    }
+    float s = 0.0f;
+    for (int64_t i = 0; i < g.hw; i++) s = s + xp[i];
+    g.y[p] = s / static_cast<float>(g.hw);
   }
 }
 
 void run_planes(uint8_t* heap, const int32_t* a, int op, const Host& host) {
-  Planes g;
+  auto opt = [&](int32_t off) { return off < 0 ? nullptr : at<float>(heap, off); };
+  Planes g{};
   g.planes = static_cast<int64_t>(a[0]) * a[1];
   g.c = a[1];
   g.hw = a[2];
   g.x = at<float>(heap, a[3]);
   if (op == kGlobalAvgPool) {
-    g.a = g.b = nullptr;
     g.y = at<float>(heap, a[4]);
   } else {
-    g.a = at<float>(heap, a[4]);
-    g.b = op == kAffine ? at<float>(heap, a[5]) : nullptr;
-    g.y = at<float>(heap, a[op == kAffine ? 6 : 5]);
+    g.alpha = opt(a[4]);
+    g.scale = opt(a[5]);
+    g.shift = opt(a[6]);
+    g.r = opt(a[7]);
+    g.rfirst = a[8] != 0;
+    g.y = at<float>(heap, a[9]);
   }
-  g.op = op;
   const int64_t per = g.hw >= kGrain ? 1 : kGrain / g.hw;
-  host.parallel(host.self, (g.planes + per - 1) / per, planes_task, &g);
+  host.parallel(host.self, (g.planes + per - 1) / per, op == kGlobalAvgPool ? mean_task : chain_task, &g);
 }
 
 // ResNet option-A shortcut: every second row and column, `pad` zero channels each side.
@@ -169,8 +203,7 @@ int32_t arity(int32_t op) {
   switch (op) {
     case kBinaryConv: return 21;
     case kFloatConv: return 20;
-    case kAffine: return 7;
-    case kPrelu: return 6;
+    case kChannel: return 10;
     case kRelu: case kSign: case kSigmoid: return 3;
     case kHardtanh: return 5;
     case kAdd: return 4;
@@ -194,7 +227,7 @@ int64_t run_plan(uint8_t* heap, const int32_t* plan, int64_t nwords, const Host&
     switch (op) {
       case kBinaryConv: binary_conv(heap, a, host); break;
       case kFloatConv: float_conv(heap, a, host); break;
-      case kAffine: case kPrelu: case kGlobalAvgPool: run_planes(heap, a, op, host); break;
+      case kChannel: case kGlobalAvgPool: run_planes(heap, a, op, host); break;
       case kRelu: case kSign: case kSigmoid: case kHardtanh: case kAdd: {
         u.len = a[0];
         u.x = at<float>(heap, a[1]);

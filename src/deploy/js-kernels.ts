@@ -157,7 +157,7 @@ function pool(m: Heap, a: Int32Array, max: boolean): void {
 
 // Argument words of each op (pk_ops.cc's arity()).
 const ARITY: Record<number, number> = {
-  [OP.binaryConv]: 21, [OP.floatConv]: 20, [OP.affine]: 7, [OP.prelu]: 6, [OP.relu]: 3, [OP.sign]: 3, [OP.sigmoid]: 3,
+  [OP.binaryConv]: 21, [OP.floatConv]: 20, [OP.channel]: 10, [OP.relu]: 3, [OP.sign]: 3, [OP.sigmoid]: 3,
   [OP.hardtanh]: 5, [OP.add]: 4, [OP.maxPool]: 12, [OP.avgPool]: 12, [OP.globalAvgPool]: 5, [OP.subsamplePad]: 7, [OP.transpose]: 4,
 };
 
@@ -172,13 +172,18 @@ export function runPlanJs(buf: ArrayBuffer, byteOffset: number, bytes: number, w
     switch (op) {
       case OP.binaryConv: binaryConv(m, a); break;
       case OP.floatConv: floatConv(m, a); break;
-      case OP.affine: case OP.prelu: {
-        const [n, c, hw] = a;
+      case OP.channel: {
+        // v > 0 ? v : alpha v, then v * scale + shift, then + r, each step optional (pk_ops.cc).
+        const [n, c, hw, xo, ao, so, bo, ro, rfirst, yo] = a;
         for (let p = 0; p < n * c; p++) {
-          const ch = p % c, s = f[at(4) + ch], b = op === OP.affine ? f[at(5) + ch] : 0, x0 = at(3) + p * hw, y0 = at(op === OP.affine ? 6 : 5) + p * hw;
+          const ch = p % c, x0 = (xo >> 2) + p * hw, y0 = (yo >> 2) + p * hw, r0 = (ro >> 2) + p * hw;
+          const al = ao < 0 ? 0 : f[(ao >> 2) + ch], s = so < 0 ? 0 : f[(so >> 2) + ch], b = so < 0 ? 0 : f[(bo >> 2) + ch];
           for (let i = 0; i < hw; i++) {
-            const v = f[x0 + i];
-            f[y0 + i] = op === OP.affine ? fr(fr(v * s) + b) : v > 0 ? v : fr(s * v);
+            let v = f[x0 + i];
+            if (ao >= 0) v = v > 0 ? v : fr(al * v);
+            if (so >= 0) v = fr(fr(v * s) + b);
+            if (ro >= 0) v = rfirst ? fr(f[r0 + i] + v) : fr(v + f[r0 + i]);
+            f[y0 + i] = v;
           }
         }
         break;

@@ -10,7 +10,7 @@ import { outSize } from '../native/api.js';
 
 /** Op codes: keep in step with native/packed/pk.h. */
 export const OP = {
-  binaryConv: 1, floatConv: 2, affine: 3, prelu: 4, relu: 5, hardtanh: 6, sign: 7, add: 8, sigmoid: 9,
+  binaryConv: 1, floatConv: 2, channel: 3, relu: 5, hardtanh: 6, sign: 7, add: 8, sigmoid: 9,
   maxPool: 10, avgPool: 11, globalAvgPool: 12, subsamplePad: 13, transpose: 14,
 } as const;
 
@@ -163,6 +163,33 @@ export function layoutStatic(graph: PackedGraph, sections: Map<string, SectionAr
   return { bytes, params };
 }
 
+/**
+ * Channel chains: a PReLU and / or affine node, and an add right after them,
+ * run as one pass over the data (OP.channel) when each step's value is read
+ * only by the next step and is not the output. Off when every value is kept.
+ * `steps`: chain's first node -> its node indices; `inside`: the others.
+ */
+export function channelChains(graph: PackedGraph, reads: Map<number, number>, outRoot: number, keepAll: boolean) {
+  const steps = new Map<number, number[]>(), inside = new Set<number>();
+  const nodes = graph.nodes;
+  for (let i = 0; i < nodes.length && !keepAll; i++) {
+    if (nodes[i].op !== 'prelu' && nodes[i].op !== 'affine') continue;
+    const chain = [i];
+    for (let j = i; j + 1 < nodes.length; j++) {
+      const cur = nodes[j], next = nodes[j + 1];
+      const follows = (cur.op === 'prelu' && next.op === 'affine') || next.op === 'add';
+      const only = reads.get(cur.out) === 1 && cur.out !== outRoot && next.in.includes(cur.out);
+      if (!follows || !only) break;
+      chain.push(j + 1);
+      inside.add(j + 1);
+      if (next.op === 'add') break;
+    }
+    steps.set(i, chain);
+    i = chain[chain.length - 1];
+  }
+  return { steps, inside };
+}
+
 export interface Plan {
   n: number;
   /** Total heap bytes (static part first). */
@@ -210,16 +237,27 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
   let scratch = 0, tmpBytes = 0;
   const scratchAt: number[] = []; // words to patch with the scratch offset once its size is known
 
+  const chains = channelChains(graph, reads, outRoot, keepAll);
+  // Inputs whose last reader this was go back to the pool.
+  const releaseInputs = (node: GraphNode) => {
+    for (const v of node.in) {
+      const b = bufferOf.get(aliasRoot.get(v) ?? v);
+      if (b && --b.reads === 0) release(b.off, b.bytes);
+    }
+  };
+
   graph.nodes.forEach((node, idx) => {
+    if (chains.inside.has(idx)) { releaseInputs(node); return; } // run by its chain's first node
     const x = node.in.map((v) => values.get(v)!), inShape = shapes.get(node.in[0])!, p = layout.params.get(idx)!;
     const [c, h, w] = inShape.length === 3 ? inShape : [inShape[0], 1, 1];
     const len = n * size(node.shape);
+    const chain = chains.steps.get(idx) ?? [idx], last = graph.nodes[chain[chain.length - 1]];
     let y: number;
     if (node.op === 'reshape') y = x[0];
     else {
       const bytes = 4 * len;
       y = alloc(bytes);
-      const root = node.out;
+      const root = last.out;
       bufferOf.set(root, { off: y, bytes, reads: (reads.get(root) ?? 0) + (root === outRoot ? 1 : 0) });
     }
     switch (node.op) {
@@ -260,8 +298,22 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
         }
         break;
       }
-      case 'affine': emit(OP.affine, [n, c, h * w, x[0], p.scale, p.shift, y]); break;
-      case 'prelu': emit(OP.prelu, [n, c, h * w, x[0], p.alpha, y]); break;
+      case 'affine': case 'prelu': {
+        let alpha = -1, scale = -1, shift = -1, r = -1, rfirst = 0;
+        for (const k of chain) {
+          const step = graph.nodes[k], q = layout.params.get(k)!;
+          if (step.op === 'prelu') alpha = q.alpha;
+          else if (step.op === 'affine') { scale = q.scale; shift = q.shift; }
+          else {
+            // add: the other operand is the residual, kept in the graph's order.
+            const prev = graph.nodes[k - 1].out;
+            rfirst = step.in[0] === prev ? 0 : 1;
+            r = values.get(step.in[rfirst === 1 ? 0 : 1])!;
+          }
+        }
+        emit(OP.channel, [n, c, h * w, x[0], alpha, scale, shift, r, rfirst, y]);
+        break;
+      }
       case 'relu': emit(OP.relu, [len, x[0], y]); break;
       case 'sign': emit(OP.sign, [len, x[0], y]); break;
       case 'sigmoid': emit(OP.sigmoid, [len, x[0], y]); break;
@@ -277,13 +329,9 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
       case 'reshape': break;
       default: throw new Error(`unreachable: op ${node.op}`);
     }
-    values.set(node.out, y);
-    shapes.set(node.out, node.shape);
-    // Inputs whose last reader this was go back to the pool.
-    for (const v of node.in) {
-      const b = bufferOf.get(aliasRoot.get(v) ?? v);
-      if (b && --b.reads === 0) release(b.off, b.bytes);
-    }
+    values.set(last.out, y);
+    shapes.set(last.out, last.shape);
+    releaseInputs(node);
   });
   // Fresh space: a freed block may have held live values while the scratch is in use.
   const scratchOff = end;
