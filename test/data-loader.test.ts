@@ -2,6 +2,7 @@
 // in-thread path, labels matched to their images, dropLast, early exit, speed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
@@ -170,6 +171,21 @@ test('the process exits after an early break or an abandoned iterator', () => {
   assert.equal(r.status, 0, `exit status ${r.status} (signal ${r.signal}); stderr: ${r.stderr}`);
   assert.match(r.stdout, /done 3/);
   assert.ok(Date.now() - t0 < 10_000);
+});
+
+test('workers start when node runs with a flag that workers refuse (node --perf-basic-prof)', () => {
+  const index = fileURLToPath(new URL('../src/data/index.js', import.meta.url));
+  const script = `
+    const { BatchLoader, makeSynthetic } = await import(${JSON.stringify(index)});
+    const loader = new BatchLoader(makeSynthetic({ n: 40, c: 3, h: 8, w: 8 }), { batchSize: 10, workers: 1 });
+    let n = 0;
+    for await (const b of loader.epoch(0)) n += b.size;
+    console.log('done', n);
+  `;
+  const r = spawnSync(process.execPath, ['--perf-basic-prof', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15_000 });
+  if (r.pid) fs.rmSync(`/tmp/perf-${r.pid}.map`, { force: true });
+  assert.equal(r.status, 0, `exit status ${r.status}; stderr: ${r.stderr}`);
+  assert.match(r.stdout, /done 40/);
 });
 
 test('bad options are UserErrors', () => {

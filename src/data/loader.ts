@@ -68,6 +68,17 @@ function workerExecArgv(): string[] {
   return out;
 }
 
+// A worker refuses per-process V8 flags of the parent (e.g. node --perf-basic-prof):
+// it then starts with none, since it needs none of them to decode batches.
+function startWorker(workerData: unknown): Worker {
+  try {
+    return new Worker(WORKER_URL, { workerData, execArgv: workerExecArgv() });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
+    return new Worker(WORKER_URL, { workerData, execArgv: [] });
+  }
+}
+
 function intOption(name: string, v: unknown, min: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new UserError(`BatchLoader: ${name} must be an integer >= ${min}, got ${v}`);
   return v;
@@ -195,7 +206,7 @@ export class BatchLoader {
       ds: this.sharedSource(), cfg: this.cfg, epoch: e, lut: this.lut,
       slotsX: slots.x.map((a) => a.buffer as SharedArrayBuffer), slotsY: slots.y.map((a) => a.buffer as SharedArrayBuffer),
     };
-    const workers = Array.from({ length: Math.min(this.workers, total) }, () => new Worker(WORKER_URL, { workerData: init, execArgv: workerExecArgv() }));
+    const workers = Array.from({ length: Math.min(this.workers, total) }, () => startWorker(init));
     this.live += workers.length;
     const waiting = new Map<number, { resolve: (size: number) => void; reject: (err: Error) => void; done: Promise<number> }>();
     let broken: Error | null = null, closing = false;
