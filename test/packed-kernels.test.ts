@@ -13,6 +13,7 @@ import type { GraphNode, PackedGraph } from '../src/deploy/graph.js';
 import { PackedModel } from '../src/deploy/engine.js';
 import { WasmBackend, type PackedBackend } from '../src/deploy/backends.js';
 import { loadWasmModule, nativeAddon, packedBackend } from '../src/deploy/node-backends.js';
+import { paddingPatterns } from '../src/deploy/plan.js';
 import { referenceKernels } from '../src/native/index.js';
 import { outSize } from '../src/native/api.js';
 import { Rng, assertClose } from './helpers.js';
@@ -189,6 +190,30 @@ test('packed elementwise ops and pools: every backend gives the same bits as the
   add.graph.output = 2;
   const got = assertSameBits(runAll(add, x, n), 'add');
   for (let i = 0; i < got.length; i++) assert.equal(got[i], Math.fround(x[i] + (x[i] > 0 ? x[i] : 0)));
+});
+
+test('padding patterns: each output pixel gets exactly the taps that leave the image, each pattern once', () => {
+  const geos = [{ h: 32, w: 32, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 }, { h: 7, w: 9, kh: 3, kw: 1, sh: 1, sw: 2, ph: 1, pw: 0 },
+    { h: 9, w: 7, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2 }, { h: 6, w: 5, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
+    { h: 4, w: 4, kh: 8, kw: 8, sh: 1, sw: 1, ph: 4, pw: 4 }, { h: 5, w: 5, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0 }];
+  for (const g of geos) {
+    const { pid, patterns } = paddingPatterns(g);
+    const oh = outSize(g.h, g.kh, g.sh, g.ph), ow = outSize(g.w, g.kw, g.sw, g.pw);
+    assert.equal(pid === null, g.ph === 0 && g.pw === 0, 'no pattern ids without padding');
+    assert.equal(new Set(patterns.map((t) => t.join())).size, patterns.length, 'patterns are distinct');
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const want: number[] = [];
+        for (let ky = 0, t = 0; ky < g.kh; ky++) {
+          for (let kx = 0; kx < g.kw; kx++, t++) {
+            const iy = oy * g.sh - g.ph + ky, ix = ox * g.sw - g.pw + kx;
+            if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) want.push(t);
+          }
+        }
+        assert.deepEqual(patterns[pid ? pid[oy * ow + ox] : 0], want, `${JSON.stringify(g)} at ${oy},${ox}`);
+      }
+    }
+  }
 });
 
 test('PReLU -> affine -> add chains run as one pass with the same bits as the steps one by one', () => {

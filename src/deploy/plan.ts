@@ -64,22 +64,36 @@ export function repackBinary(bits: Uint32Array, mask: Uint32Array | null, cout: 
  */
 export function paddingPatterns(g: { h: number; w: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number }) {
   const oh = outSize(g.h, g.kh, g.sh, g.ph), ow = outSize(g.w, g.kw, g.sw, g.pw);
-  const pid = new Int32Array(oh * ow), patterns: number[][] = [[]], ids = new Map<string, number>([['', 0]]);
-  for (let oy = 0; oy < oh; oy++) {
-    for (let ox = 0; ox < ow; ox++) {
+  // A tap is missing when its row or its column is: classes of output rows by
+  // their missing ky, of columns by their missing kx, then the pairs that occur.
+  const classes = (n: number, k: number, s: number, p: number, size: number) => {
+    const of = new Int32Array(n), sets: number[][] = [], ids = new Map<string, number>();
+    for (let o = 0; o < n; o++) {
+      const missing: number[] = [];
+      for (let d = 0; d < k; d++) if (o * s - p + d < 0 || o * s - p + d >= size) missing.push(d);
+      const key = missing.join(',');
+      if (!ids.has(key)) { ids.set(key, sets.length); sets.push(missing); }
+      of[o] = ids.get(key)!;
+    }
+    return { of, sets };
+  };
+  const rows = classes(oh, g.kh, g.sh, g.ph, g.h), cols = classes(ow, g.kw, g.sw, g.pw, g.w);
+  const patterns: number[][] = [[]], pairId = new Map<number, number>();
+  const idOf = (r: number, c: number): number => {
+    const key = r * cols.sets.length + c;
+    let id = pairId.get(key);
+    if (id === undefined) {
       const taps: number[] = [];
       for (let ky = 0, t = 0; ky < g.kh; ky++) {
-        for (let kx = 0; kx < g.kw; kx++, t++) {
-          const iy = oy * g.sh - g.ph + ky, ix = ox * g.sw - g.pw + kx;
-          if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) taps.push(t);
-        }
+        for (let kx = 0; kx < g.kw; kx++, t++) if (rows.sets[r].includes(ky) || cols.sets[c].includes(kx)) taps.push(t);
       }
-      const key = taps.join(',');
-      let id = ids.get(key);
-      if (id === undefined) { id = patterns.length; ids.set(key, id); patterns.push(taps); }
-      pid[oy * ow + ox] = id;
+      id = taps.length === 0 ? 0 : patterns.push(taps) - 1;
+      pairId.set(key, id);
     }
-  }
+    return id;
+  };
+  const pid = new Int32Array(oh * ow);
+  for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) pid[oy * ow + ox] = idOf(rows.of[oy], cols.of[ox]);
   return { pid: patterns.length > 1 ? pid : null, patterns };
 }
 
