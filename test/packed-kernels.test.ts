@@ -13,7 +13,7 @@ import type { GraphNode, PackedGraph } from '../src/deploy/graph.js';
 import { PackedModel } from '../src/deploy/engine.js';
 import { WasmBackend, type PackedBackend } from '../src/deploy/backends.js';
 import { loadWasmModule, nativeAddon, packedBackend } from '../src/deploy/node-backends.js';
-import { paddingPatterns } from '../src/deploy/plan.js';
+import { OP, paddingPatterns } from '../src/deploy/plan.js';
 import { referenceKernels } from '../src/native/index.js';
 import { outSize } from '../src/native/api.js';
 import { Rng, assertClose } from './helpers.js';
@@ -245,6 +245,39 @@ test('PReLU -> affine -> add chains run as one pass with the same bits as the st
     const kept = model.run(x, n, new Map()), fused = model.run(x, n);
     assert.deepEqual(new Uint32Array(kept.buffer), new Uint32Array(fused.buffer), what);
     assert.equal(model.currentPlan()!.words.length, 5 + 12, `${what}: the relu, then one record for the chain`);
+  }
+});
+
+test('a batch norm (and sign-keeping clamps) read only by binary layers is folded into their binarisation: same bits as running it', () => {
+  const rng = new Rng(10);
+  const conv = convLayer(rng, { cin: 70, h: 6, w: 5, cout: 9, k: [3, 3], s: [1, 1], p: [1, 1], input: 'sign', weights: 'binary', bias: true, n: 2 });
+  const floats = conv.sections.get('floats') as Float32Array, at = floats.length;
+  const scale = Float32Array.from({ length: 70 }, (_, c) => (c % 3 === 0 ? -1 : 1) * (0.2 + rng.uniform()));
+  const shift = rng.fillNormal(new Float32Array(70), 0, 0.5);
+  conv.sections.set('floats', Float32Array.from([...floats, ...scale, ...shift]));
+  const shape = [70, 6, 5], oshape = conv.graph.nodes[0].shape, base = conv.graph.nodes[0];
+  const affine: GraphNode = { op: 'affine', in: [0], out: 1, shape, scale: [at, 70], shift: [at + 70, 70] };
+  const clamp = (lo: number, hi: number, i: number, o: number): GraphNode => ({ op: 'hardtanh', in: [i], out: o, shape, lo, hi });
+  const layer = (i: number, o: number): GraphNode => ({ ...base, in: [i], out: o });
+  const cases: [string, GraphNode[], boolean][] = [
+    ['affine, hardtanh, conv', [affine, clamp(-1, 1, 1, 2), layer(2, 3)], true],
+    ['affine read by two convs', [affine, layer(1, 2), layer(1, 3), { op: 'add', in: [2, 3], out: 4, shape: oshape }], true],
+    ['a clamp at 0 changes signs: not folded', [affine, clamp(0, 1, 1, 2), layer(2, 3)], false],
+    ['affine also read by a relu: not folded', [affine, layer(1, 2), { op: 'relu', in: [1], out: 3, shape }, { op: 'add', in: [2, 2], out: 4, shape: oshape }], false],
+  ];
+  const x = rng.fillNormal(new Float32Array(2 * 70 * 30), 0, 2);
+  for (const [what, nodes, folded] of cases) {
+    conv.graph.nodes = nodes;
+    conv.graph.output = nodes[nodes.length - 1].out;
+    conv.graph.outputShape = nodes[nodes.length - 1].shape as number[];
+    const got = assertSameBits(runAll(conv, x, 2), what);
+    const model = PackedModel.load(encodePacked(conv.graph, conv.sections), packedBackend('native'), 'fold');
+    const kept = model.run(x, 2, new Map());
+    assert.deepEqual(new Uint32Array(got.buffer), new Uint32Array(kept.buffer), `${what}: as the plan that runs every node`);
+    model.run(x, 2);
+    const words = model.currentPlan()!.words, ops: number[] = [];
+    for (let pos = 0; pos < words.length; pos += 2 + words[pos + 1]) ops.push(words[pos]);
+    assert.equal(ops.includes(OP.channel) || ops.includes(OP.hardtanh), !folded, `${what}: ops ${ops.join(' ')}`);
   }
 });
 

@@ -21,11 +21,12 @@ namespace pk {
 // step with src/deploy/plan.ts.
 enum Op : int32_t {
   // 1W/1A conv: x float NCHW; sign bits packed channels last, XNOR + popcount.
-  // args: n cin h w cout kh kw sh sw ph pw x wbits wmask base npat scale bias y scratch pid
+  // args: n cin h w cout kh kw sh sw ph pw x wbits wmask base npat scale bias y scratch pid in_scale in_shift
   //   wbits  u64 [cout][taps][wc]   weight sign bits (1 = -1), wc = ceil(cin / 64)
   //   wmask  u64 [cout][taps][wc]   ternary: 1 = non-zero weight; -1 = none
   //   base   i32 [cout][npat]       dot = base[f][pid[p]] - 2 * mismatches (padding read as 0 bits)
   //   pid    i32 [oh*ow]            pattern of missing taps of each output pixel; -1: none (all 0)
+  //   in_scale, in_shift f32 [cin]  a batch norm folded into the binarisation: sign(x * s + b); -1: none
   //   scratch: pixel bits [h*w][wc] u64, fields [nblk][kw64][bw] u64
   //   (bw: pixels per block, 64 or fewer for small maps)
   kBinaryConv = 1,

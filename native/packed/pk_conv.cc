@@ -101,6 +101,7 @@ struct BinaryConv {
   const int32_t* pid;   // [P] pattern of each output pixel, or null: all 0
   int32_t npat;
   const float *scale, *bias;
+  const float *in_scale, *in_shift;  // folded batch norm of the input, or null
   uint64_t *xb, *fields;
   const Host* host;
 };
@@ -108,25 +109,46 @@ struct BinaryConv {
 // Sign bits of the image, channels last: xb[p][j] bit b <-> channel 64 j + b.
 // Eight pixels at a time, channels from the highest down: bits = 2 bits + neg,
 // where a vector compare gives neg = -1 (all ones) for x < 0 and 0 otherwise,
-// so each channel costs a compare, an add and a subtract.
-void pack_task(void* ctx, int64_t task, int) {
-  const BinaryConv& k = *static_cast<const BinaryConv*>(ctx);
-  const int64_t hw = static_cast<int64_t>(k.s.h) * k.s.w, p0 = task * 256, p1 = p0 + 256 < hw ? p0 + 256 : hw;
+// so each channel costs a compare, an add and a subtract. With a folded batch
+// norm the sign is that of x * scale[c] + shift[c], rounded as the affine op
+// would round it.
+template <bool Affine>
+inline v8u negative8(const BinaryConv& k, int32_t c, int64_t at) {
+  v8f v = load8<v8f>(k.x + at);
+  if (Affine) v = v * k.in_scale[c] + k.in_shift[c];
+  return reinterpret_cast<v8u>(v < 0.0f);
+}
+
+template <bool Affine>
+inline bool negative1(const BinaryConv& k, int32_t c, int64_t at) {
+  return (Affine ? k.x[at] * k.in_scale[c] + k.in_shift[c] : k.x[at]) < 0.0f;
+}
+
+template <bool Affine>
+void pack_pixels(const BinaryConv& k, int64_t p0, int64_t p1) {
+  const int64_t hw = static_cast<int64_t>(k.s.h) * k.s.w;
   for (int32_t j = 0; j < k.wc; j++) {
     const int32_t c0 = 64 * j, cmid = c0 + 32 < k.s.cin ? c0 + 32 : k.s.cin, c1 = c0 + 64 < k.s.cin ? c0 + 64 : k.s.cin;
     int64_t p = p0;
     for (; p + 8 <= p1; p += 8) {
       v8u lo = v8u{}, hi = v8u{};
-      for (int32_t c = cmid - 1; c >= c0; c--) lo = lo + lo - reinterpret_cast<v8u>(load8<v8f>(k.x + c * hw + p) < 0.0f);
-      for (int32_t c = c1 - 1; c >= cmid; c--) hi = hi + hi - reinterpret_cast<v8u>(load8<v8f>(k.x + c * hw + p) < 0.0f);
+      for (int32_t c = cmid - 1; c >= c0; c--) lo = lo + lo - negative8<Affine>(k, c, c * hw + p);
+      for (int32_t c = c1 - 1; c >= cmid; c--) hi = hi + hi - negative8<Affine>(k, c, c * hw + p);
       for (int i = 0; i < 8; i++) k.xb[(p + i) * k.wc + j] = lo[i] | static_cast<uint64_t>(hi[i]) << 32;
     }
     for (; p < p1; p++) {
       uint64_t v = 0;
-      for (int32_t c = c0; c < c1; c++) v |= static_cast<uint64_t>(k.x[c * hw + p] < 0.0f) << (c - c0);
+      for (int32_t c = c0; c < c1; c++) v |= static_cast<uint64_t>(negative1<Affine>(k, c, c * hw + p)) << (c - c0);
       k.xb[p * k.wc + j] = v;
     }
   }
+}
+
+void pack_task(void* ctx, int64_t task, int) {
+  const BinaryConv& k = *static_cast<const BinaryConv*>(ctx);
+  const int64_t hw = static_cast<int64_t>(k.s.h) * k.s.w, p0 = task * 256, p1 = p0 + 256 < hw ? p0 + 256 : hw;
+  if (k.in_scale) pack_pixels<true>(k, p0, p1);
+  else pack_pixels<false>(k, p0, p1);
 }
 
 // Receptive fields of block `task`: fields[blk][t * wc + j][i] = word j of tap
@@ -257,6 +279,8 @@ void binary_conv(uint8_t* heap, const int32_t* a, const Host& host) {
   k.base = at<int32_t>(heap, a[14]);
   k.npat = a[15];
   k.pid = a[20] < 0 ? nullptr : at<int32_t>(heap, a[20]);
+  k.in_scale = a[21] < 0 ? nullptr : at<float>(heap, a[21]);
+  k.in_shift = a[21] < 0 ? nullptr : at<float>(heap, a[22]);
   k.scale = at<float>(heap, a[16]);
   k.bias = a[17] < 0 ? nullptr : at<float>(heap, a[17]);
   k.host = &host;

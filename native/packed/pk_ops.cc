@@ -201,7 +201,7 @@ void transpose(uint8_t* heap, const int32_t* a) {
 // Argument words each op needs (after the two header words).
 int32_t arity(int32_t op) {
   switch (op) {
-    case kBinaryConv: return 21;
+    case kBinaryConv: return 23;
     case kFloatConv: return 20;
     case kChannel: return 10;
     case kRelu: case kSign: case kSigmoid: return 3;

@@ -30,7 +30,7 @@ class Heap {
 // the channels-last sign bits without the block gather: a tap on the padding
 // reads 0 bits, and dot = base[f][pattern of the pixel] - 2 * mismatches.
 function binaryConv(m: Heap, a: Int32Array): void {
-  const [n, cin, h, w, cout, kh, kw, sh, sw, ph, pw, xo, wbo, wmo, bao, npat, sco, bo, yo, , pio] = a;
+  const [n, cin, h, w, cout, kh, kw, sh, sw, ph, pw, xo, wbo, wmo, bao, npat, sco, bo, yo, , pio, iso, ibo] = a;
   const oh = outSize(h, kh, sh, ph), ow = outSize(w, kw, sw, pw), P = oh * ow, hw = h * w, taps = kh * kw;
   const wc = Math.ceil(cin / 64), u = 2 * wc; // u32 per pixel
   const xb = new Uint32Array(hw * u);
@@ -42,7 +42,9 @@ function binaryConv(m: Heap, a: Int32Array): void {
     xb.fill(0);
     for (let c = 0; c < cin; c++) {
       const word = c >>> 5, bit = 1 << (c & 31);
-      for (let p = 0; p < hw; p++) if (x[c * hw + p] < 0) xb[p * u + word] |= bit;
+      // A folded batch norm: the sign of x * scale + shift, rounded as the affine op rounds it.
+      const is = iso < 0 ? 1 : m.f32[(iso >> 2) + c], ib = iso < 0 ? 0 : m.f32[(ibo >> 2) + c];
+      for (let p = 0; p < hw; p++) if ((iso < 0 ? x[c * hw + p] : fr(fr(x[c * hw + p] * is) + ib)) < 0) xb[p * u + word] |= bit;
     }
     for (let f = 0; f < cout; f++) {
       const sc = scale[f], b = bias ? bias[f] : 0, wf = f * taps * u;
@@ -157,7 +159,7 @@ function pool(m: Heap, a: Int32Array, max: boolean): void {
 
 // Argument words of each op (pk_ops.cc's arity()).
 const ARITY: Record<number, number> = {
-  [OP.binaryConv]: 21, [OP.floatConv]: 20, [OP.channel]: 10, [OP.relu]: 3, [OP.sign]: 3, [OP.sigmoid]: 3,
+  [OP.binaryConv]: 23, [OP.floatConv]: 20, [OP.channel]: 10, [OP.relu]: 3, [OP.sign]: 3, [OP.sigmoid]: 3,
   [OP.hardtanh]: 5, [OP.add]: 4, [OP.maxPool]: 12, [OP.avgPool]: 12, [OP.globalAvgPool]: 5, [OP.subsamplePad]: 7, [OP.transpose]: 4,
 };
 

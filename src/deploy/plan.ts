@@ -178,22 +178,53 @@ export function layoutStatic(graph: PackedGraph, sections: Map<string, SectionAr
 }
 
 /**
+ * Batch norms folded into the binarisation: an affine node, and hardtanh
+ * clamps after it that keep the sign (lo < 0 <= hi), whose value only
+ * sign-input binary layers read. Those layers take the sign of
+ * x * scale + shift while packing (the same rounded float ops, so the same
+ * bits), and the affine and clamps are not run. Off when every value is kept.
+ * `skip`: the folded nodes; `into`: binary layer index -> the affine's index.
+ */
+export function signFolds(graph: PackedGraph, reads: Map<number, number>, outRoot: number, keepAll: boolean) {
+  const skip = new Set<number>(), into = new Map<number, number>();
+  const nodes = graph.nodes, readersOf = new Map<number, number[]>();
+  nodes.forEach((n, k) => { for (const v of n.in) readersOf.set(v, [...(readersOf.get(v) ?? []), k]); });
+  nodes.forEach((n, i) => {
+    if (n.op !== 'affine' || keepAll) return;
+    const folded = [i];
+    let v = n.out;
+    for (let r = readersOf.get(v) ?? []; r.length === 1 && reads.get(v) === 1; r = readersOf.get(v) ?? []) {
+      const h = nodes[r[0]];
+      if (h.op !== 'hardtanh' || !((h.lo as number) < 0 && (h.hi as number) >= 0)) break;
+      folded.push(r[0]);
+      v = h.out;
+    }
+    // Every reader (reshapes count in `reads` but are not binary layers) must binarise v.
+    const r = readersOf.get(v) ?? [];
+    if (v === outRoot || r.length === 0 || r.length !== reads.get(v) || !r.every((k) => isBinaryInput(nodes[k]))) return;
+    for (const k of folded) skip.add(k);
+    for (const k of r) into.set(k, i);
+  });
+  return { skip, into };
+}
+
+/**
  * Channel chains: a PReLU and / or affine node, and an add right after them,
  * run as one pass over the data (OP.channel) when each step's value is read
  * only by the next step and is not the output. Off when every value is kept.
  * `steps`: chain's first node -> its node indices; `inside`: the others.
  */
-export function channelChains(graph: PackedGraph, reads: Map<number, number>, outRoot: number, keepAll: boolean) {
+export function channelChains(graph: PackedGraph, reads: Map<number, number>, outRoot: number, keepAll: boolean, folded: Set<number>) {
   const steps = new Map<number, number[]>(), inside = new Set<number>();
   const nodes = graph.nodes;
   for (let i = 0; i < nodes.length && !keepAll; i++) {
-    if (nodes[i].op !== 'prelu' && nodes[i].op !== 'affine') continue;
+    if ((nodes[i].op !== 'prelu' && nodes[i].op !== 'affine') || folded.has(i)) continue;
     const chain = [i];
     for (let j = i; j + 1 < nodes.length; j++) {
       const cur = nodes[j], next = nodes[j + 1];
       const follows = (cur.op === 'prelu' && next.op === 'affine') || next.op === 'add';
       const only = reads.get(cur.out) === 1 && cur.out !== outRoot && next.in.includes(cur.out);
-      if (!follows || !only) break;
+      if (!follows || !only || folded.has(j + 1)) break;
       chain.push(j + 1);
       inside.add(j + 1);
       if (next.op === 'add') break;
@@ -244,6 +275,9 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
   for (const node of graph.nodes) if (node.op === 'reshape') aliasRoot.set(node.out, aliasRoot.get(node.in[0]) ?? node.in[0]);
   for (const node of graph.nodes) for (const v of node.in) { const r = aliasRoot.get(v) ?? v; reads.set(r, (reads.get(r) ?? 0) + 1); }
   const outRoot = aliasRoot.get(graph.output) ?? graph.output;
+  const folds = signFolds(graph, reads, outRoot, keepAll);
+  // A layer with a folded batch norm reads the affine's input itself: one more read.
+  for (const i of folds.into.values()) { const v = graph.nodes[i].in[0], r = aliasRoot.get(v) ?? v; reads.set(r, (reads.get(r) ?? 0) + 1); }
   const inBytes = 4 * n * size(graph.input.shape);
   const input = alloc(inBytes);
   bufferOf.set(0, { off: input, bytes: inBytes, reads: (reads.get(0) ?? 0) + 1 }); // +1: never reused
@@ -251,17 +285,20 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
   let scratch = 0, tmpBytes = 0;
   const scratchAt: number[] = []; // words to patch with the scratch offset once its size is known
 
-  const chains = channelChains(graph, reads, outRoot, keepAll);
+  const chains = channelChains(graph, reads, outRoot, keepAll, folds.skip);
   // Inputs whose last reader this was go back to the pool.
-  const releaseInputs = (node: GraphNode) => {
-    for (const v of node.in) {
-      const b = bufferOf.get(aliasRoot.get(v) ?? v);
-      if (b && --b.reads === 0) release(b.off, b.bytes);
-    }
+  const releaseValue = (v: number) => {
+    const b = bufferOf.get(aliasRoot.get(v) ?? v);
+    if (b && --b.reads === 0) release(b.off, b.bytes);
   };
+  const releaseInputs = (node: GraphNode) => { for (const v of node.in) releaseValue(v); };
 
   graph.nodes.forEach((node, idx) => {
-    if (chains.inside.has(idx)) { releaseInputs(node); return; } // run by its chain's first node
+    if (chains.inside.has(idx) || folds.skip.has(idx)) { // run by a chain's first node, or folded
+      shapes.set(node.out, node.shape);
+      releaseInputs(node);
+      return;
+    }
     const x = node.in.map((v) => values.get(v)!), inShape = shapes.get(node.in[0])!, p = layout.params.get(idx)!;
     const [c, h, w] = inShape.length === 3 ? inShape : [inShape[0], 1, 1];
     const len = n * size(node.shape);
@@ -281,10 +318,13 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
         const [ph, pw] = node.op === 'conv2d' ? node.padding as number[] : [0, 0];
         // A linear layer over n > 1 rows runs as a 1x1 conv over a 1 x n image: transposed in and out.
         const rowsAsPixels = node.op === 'linear' && n > 1;
-        let xin = x[0], yout = y;
+        // With a folded batch norm the layer reads the affine's input (see signFolds).
+        const fold = folds.into.get(idx), bn = fold === undefined ? undefined : layout.params.get(fold)!;
+        const src = fold === undefined ? x[0] : values.get(graph.nodes[fold].in[0])!;
+        let xin = src, yout = y;
         if (rowsAsPixels) {
           xin = alloc(4 * n * cin);
-          emit(OP.transpose, [n, cin, x[0], xin]);
+          emit(OP.transpose, [n, cin, src, xin]);
           yout = alloc(4 * n * cout);
         }
         const geo = rowsAsPixels ? [1, cin, 1, n, cout, 1, 1, 1, 1, 0, 0] : [n, cin, h, w, cout, kh, kw, sh, sw, ph, pw];
@@ -295,8 +335,8 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
           scratch = Math.max(scratch, images);
           // Several images on several threads: each thread's scratch also holds one image's bits and fields.
           tmpBytes = Math.max(tmpBytes, align(binaryConvTmpBytes(kw64)) + (geo[0] > 1 ? images : 0));
-          emit(OP.binaryConv, [...geo, xin, p.wbits, p.wmask, p.base, p.npat, p.scale, p.bias, yout, 0, p.pid]);
-          scratchAt.push(words.length - 2);
+          emit(OP.binaryConv, [...geo, xin, p.wbits, p.wmask, p.base, p.npat, p.scale, p.bias, yout, 0, p.pid, bn ? bn.scale : -1, bn ? bn.shift : -1]);
+          scratchAt.push(words.length - 4);
         } else {
           scratch = Math.max(scratch, 4 * cin * taps * P);
           if (geo[0] > 1) tmpBytes = Math.max(tmpBytes, 4 * cin * taps * P);
@@ -310,6 +350,7 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
           release(xin, 4 * n * cin);
           release(yout, 4 * n * cout);
         }
+        if (fold !== undefined) releaseValue(graph.nodes[fold].in[0]);
         break;
       }
       case 'affine': case 'prelu': {
