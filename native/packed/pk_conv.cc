@@ -335,8 +335,8 @@ void im2col_task(void* ctx, int64_t task, int) {
       const float* in = xc + static_cast<int64_t>(iy) * s.w;
       for (int32_t ox = 0; ox < ow; ox++) {
         const int32_t ix = ox * s.sw - s.pw + kx;
-        float v = ix >= 0 && ix < s.w ? in[ix] : 0.0f;
-        if (k.signin && ix >= 0 && ix < s.w) v = v < 0.0f ? -1.0f : 1.0f;
+        float v = 0.0f;
+        if (ix >= 0 && ix < s.w) v = k.signin ? (in[ix] < 0.0f ? -1.0f : 1.0f) : in[ix];
         out[ox] = v;
       }
     }

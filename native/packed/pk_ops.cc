@@ -90,7 +90,7 @@ void pool_task(void* ctx, int64_t plane, int) {
 }
 
 struct Planes {
-  int64_t planes, hw;
+  int64_t planes, hw, per;  // per: whole planes a task, about kGrain elements
   int32_t c;
   const float *x, *alpha, *scale, *shift, *r;
   float* y;
@@ -120,11 +120,10 @@ void chain_plane(const Planes& g, int64_t p) {
   }
 }
 
-// Planes [p0, p1) of task `task`: whole planes, about kGrain elements a task.
+// Planes [p0, p1) of task `task`.
 inline void task_planes(const Planes& g, int64_t task, int64_t& p0, int64_t& p1) {
-  const int64_t per = g.hw >= kGrain ? 1 : kGrain / g.hw;
-  p0 = task * per;
-  p1 = p0 + per < g.planes ? p0 + per : g.planes;
+  p0 = task * g.per;
+  p1 = p0 + g.per < g.planes ? p0 + g.per : g.planes;
 }
 
 void chain_task(void* ctx, int64_t task, int) {
@@ -170,8 +169,8 @@ void run_planes(uint8_t* heap, const int32_t* a, int op, const Host& host) {
     g.rfirst = a[8] != 0;
     g.y = at<float>(heap, a[9]);
   }
-  const int64_t per = g.hw >= kGrain ? 1 : kGrain / g.hw;
-  host.parallel(host.self, (g.planes + per - 1) / per, op == kGlobalAvgPool ? mean_task : chain_task, &g);
+  g.per = g.hw >= kGrain ? 1 : kGrain / g.hw;
+  host.parallel(host.self, (g.planes + g.per - 1) / g.per, op == kGlobalAvgPool ? mean_task : chain_task, &g);
 }
 
 // ResNet option-A shortcut: every second row and column, `pad` zero channels each side.

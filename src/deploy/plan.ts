@@ -118,6 +118,9 @@ export function dotBase(tapneg: Int32Array, tapcnt: Int32Array | null, cin: numb
   return base;
 }
 
+/** The shape of every value of the graph by id (0: the input). */
+const valueShapes = (graph: PackedGraph) => new Map<number, number[]>([[0, graph.input.shape], ...graph.nodes.map((n) => [n.out, n.shape] as [number, number[]])]);
+
 const isBinaryInput = (n: GraphNode) => n.input === 'sign' && n.weights !== 'float';
 const convDims = (n: GraphNode) => n.op === 'conv2d'
   ? { kh: (n.kernel as number[])[0], kw: (n.kernel as number[])[1], taps: (n.kernel as number[])[0] * (n.kernel as number[])[1] }
@@ -138,7 +141,7 @@ export function layoutStatic(graph: PackedGraph, sections: Map<string, SectionAr
   const fAt = (n: GraphNode, key: string) => fBase + 4 * (n[key] as number[])[0];
   const bAt = (n: GraphNode, key: string) => bBase + 4 * (n[key] as number[])[0];
   const params = new Map<number, Record<string, number>>();
-  const shapes = new Map<number, number[]>([[0, graph.input.shape], ...graph.nodes.map((n) => [n.out, n.shape] as [number, number[]])]);
+  const shapes = valueShapes(graph);
   graph.nodes.forEach((n, i) => {
     const p: Record<string, number> = {};
     if (n.op === 'conv2d' || n.op === 'linear') {
@@ -266,7 +269,7 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
     return off;
   };
   const release = (off: number, bytes: number) => { if (!keepAll) free.push({ off, bytes }); };
-  const shapes = new Map<number, number[]>([[0, graph.input.shape]]);
+  const shapes = valueShapes(graph);
   const values = new Map<number, number>();
   // Buffers by value; reshape aliases its input, so buffers count their readers.
   const bufferOf = new Map<number, { off: number; bytes: number; reads: number }>();
@@ -294,11 +297,7 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
   const releaseInputs = (node: GraphNode) => { for (const v of node.in) releaseValue(v); };
 
   graph.nodes.forEach((node, idx) => {
-    if (chains.inside.has(idx) || folds.skip.has(idx)) { // run by a chain's first node, or folded
-      shapes.set(node.out, node.shape);
-      releaseInputs(node);
-      return;
-    }
+    if (chains.inside.has(idx) || folds.skip.has(idx)) { releaseInputs(node); return; } // run by a chain's first node, or folded
     const x = node.in.map((v) => values.get(v)!), inShape = shapes.get(node.in[0])!, p = layout.params.get(idx)!;
     const [c, h, w] = inShape.length === 3 ? inShape : [inShape[0], 1, 1];
     const len = n * size(node.shape);
@@ -385,7 +384,6 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
       default: throw new Error(`unreachable: op ${node.op}`);
     }
     values.set(last.out, y);
-    shapes.set(last.out, last.shape);
     releaseInputs(node);
   });
   // Fresh space: a freed block may have held live values while the scratch is in use.
