@@ -210,9 +210,10 @@ void count_masked(const uint64_t* a, const uint64_t* w, const uint64_t* mask, in
 // mismatches; the planner folds that, and the taps' own bit counts, into one
 // constant per filter and pattern of missing taps (src/deploy/plan.ts):
 // dot = base[f][pattern] - 2 * mismatches, then y = scale * dot + bias,
-// rounded after each step. The block's pixels fall into runs of one pattern
-// (a 3x3 window with padding 1: left edge, row, right edge), so each filter
-// fills its dots run by run.
+// rounded after each step. Most of a block's pixels share one pattern (the
+// interior), so each filter fills all its dots with that pattern's base in
+// one vector pass and then corrects the few edge pixels one by one; the dots
+// are integers, so the order does not change them.
 void count_task(void* ctx, int64_t task, int tid) {
   const BinaryConv& k = *static_cast<const BinaryConv*>(ctx);
   const int32_t blk = static_cast<int32_t>(task / k.nchunk), chunk = static_cast<int32_t>(task % k.nchunk);
@@ -223,21 +224,26 @@ void count_task(void* ctx, int64_t task, int tid) {
   uint8_t* more = k.host->tmp[tid] + kFilterChunk * kBlock * 4;
   if (k.wmask) count_masked(a, k.wbits, k.wmask, k.kw64, bw, f0, f1, counts);
   else count_kernel(a, k.wbits, k.kw64, bw, f0, f1, counts, more);
-  int32_t run_end[kBlock], run_pat[kBlock], nrun = 0;
-  for (int32_t i = 0; i < np; i++) {
-    const int32_t q = k.pid ? k.pid[p0 + i] : 0;
-    if (nrun && run_pat[nrun - 1] == q) run_end[nrun - 1] = i + 1;
-    else run_pat[nrun] = q, run_end[nrun++] = i + 1;
+  // The common pattern q0 (that of the longest run), and the other pixels.
+  int32_t q0 = k.pid ? k.pid[p0] : 0, ex_i[kBlock], ex_q[kBlock], nex = 0;
+  if (k.pid) {
+    for (int32_t i = 0, best = 0; i < np;) {
+      int32_t e = i + 1;
+      while (e < np && k.pid[p0 + e] == k.pid[p0 + i]) e++;
+      if (e - i > best) best = e - i, q0 = k.pid[p0 + i];
+      i = e;
+    }
+    for (int32_t i = 0; i < np; i++)
+      if (k.pid[p0 + i] != q0) ex_i[nex] = i, ex_q[nex++] = k.pid[p0 + i];
   }
   const int64_t plane = k.P;
   for (int32_t f = f0; f < f1; f++) {
     const int32_t* bf = k.base + static_cast<int64_t>(f) * k.npat;
     const int32_t* c = counts + (f - f0) * bw;
+    const int32_t b0 = bf[q0];
     int32_t dot[kBlock];
-    for (int32_t r = 0, i = 0; r < nrun; r++) {
-      const int32_t b = bf[run_pat[r]];
-      for (; i < run_end[r]; i++) dot[i] = b - 2 * c[i];
-    }
+    for (int32_t i = 0; i < np; i++) dot[i] = b0 - 2 * c[i];
+    for (int32_t e = 0; e < nex; e++) dot[ex_i[e]] += bf[ex_q[e]] - b0;
     const float sc = k.scale[f];
     float* yf = k.y + f * plane + p0;
     if (k.bias) {
