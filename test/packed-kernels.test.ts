@@ -119,6 +119,9 @@ const convCases: ConvCase[] = [];
     { cin: 1, h: 9, w: 7, k: [5, 5], s: [1, 1], p: [2, 2] }, { cin: 3, h: 8, w: 8, k: [3, 3], s: [1, 1], p: [1, 1] },
     { cin: 65, h: 7, w: 9, k: [3, 1], s: [1, 2], p: [1, 0] }, { cin: 130, h: 4, w: 4, k: [1, 1], s: [1, 1], p: [0, 0] },
     { cin: 16, h: 11, w: 10, k: [8, 8], s: [1, 1], p: [3, 3] }, { cin: 40, h: 20, w: 20, k: [3, 3], s: [1, 1], p: [1, 1] },
+    // Several taps per field word (cin <= 32): 2, 4 and 8 taps of 32, 16 and 8 bits.
+    { cin: 32, h: 10, w: 9, k: [3, 3], s: [2, 1], p: [1, 1] }, { cin: 17, h: 6, w: 6, k: [5, 5], s: [1, 1], p: [2, 2] },
+    { cin: 5, h: 12, w: 7, k: [3, 3], s: [1, 1], p: [0, 1] }, { cin: 16, h: 9, w: 16, k: [3, 3], s: [1, 1], p: [1, 1] },
   ] as const;
   for (const [i, g] of geo.entries()) {
     for (const [input, weights] of [['sign', 'binary'], ['sign', 'ternary'], ['float', 'binary'], ['float', 'ternary'], ['float', 'float'], ['sign', 'float']] as const) {

@@ -22,8 +22,11 @@ namespace pk {
 enum Op : int32_t {
   // 1W/1A conv: x float NCHW; sign bits packed channels last, XNOR + popcount.
   // args: n cin h w cout kh kw sh sw ph pw x wbits wmask base npat scale bias y scratch pid in_scale in_shift
-  //   wbits  u64 [cout][taps][wc]   weight sign bits (1 = -1), wc = ceil(cin / 64)
-  //   wmask  u64 [cout][taps][wc]   ternary: 1 = non-zero weight; -1 = none
+  //   wbits  u64 [cout][kw64]       weight sign bits (1 = -1) in field words: with
+  //                                 wc = ceil(cin / 64), cg = tap_bits(cin) and tpw = 64 / cg,
+  //                                 channel c of tap t is bit (t % tpw) * cg + c % 64 of word
+  //                                 (t / tpw) * wc + c / 64; kw64 = ceil(taps / tpw) * wc
+  //   wmask  u64 [cout][kw64]       ternary: 1 = non-zero weight; -1 = none
   //   base   i32 [cout][npat]       dot = base[f][pid[p]] - 2 * mismatches (padding read as 0 bits)
   //   pid    i32 [oh*ow]            pattern of missing taps of each output pixel; -1: none (all 0)
   //   in_scale, in_shift f32 [cin]  a batch norm folded into the binarisation: sign(x * s + b); -1: none
@@ -66,6 +69,15 @@ struct Host {
   // is split by image (each thread runs whole images in its own scratch).
   int32_t threads;
 };
+
+// Bits one tap takes in a binary conv's field words: 64 per started 64
+// channels, or for cin <= 32 the next power of two, so that 64 / cg taps share
+// a word (a 16-channel layer then uses every bit it counts, not one in four).
+inline int32_t tap_bits(int32_t cin) {
+  int32_t cg = 1;
+  while (cg < cin && cg < 64) cg *= 2;
+  return cg;
+}
 
 // Per-thread scratch one kernel call needs (bytes), for planning.
 int64_t binary_conv_tmp_bytes(int32_t kw64);

@@ -92,6 +92,7 @@ void over_images(const Host& host, K& k, int32_t n, void (*bind)(K&, int64_t, in
 struct BinaryConv {
   ConvShape s;
   int32_t wc, kw64, P, bw, nblk, nchunk;  // bw: pixels per block
+  int32_t cg, tpw;  // bits per tap and taps per field word (see tap_bits)
   const float* xs;     // the batch
   float* ys;
   const float* x;      // current image
@@ -151,38 +152,37 @@ void pack_task(void* ctx, int64_t task, int) {
   else pack_pixels<false>(k, p0, p1);
 }
 
-// Receptive fields of block `task`: fields[blk][t * wc + j][i] = word j of tap
-// t of output pixel p0 + i, 0 where the tap is on the padding or the pixel is
-// past the end. Walked tap by tap along row segments, so the in-image part of
-// a segment is a plain strided copy.
+// Receptive fields of block `task`: fields[blk][q][i] = word q of output
+// pixel p0 + i, where tap t's channels are word (t / tpw) * wc + j, shifted by
+// (t % tpw) * cg bits (several taps share a word when cin <= 32); 0 where
+// the tap is on the padding or the pixel is past the end. Walked tap by tap
+// along row segments, so the in-image part of a segment is a strided copy.
 void gather_task(void* ctx, int64_t task, int) {
   const BinaryConv& k = *static_cast<const BinaryConv*>(ctx);
   const ConvShape& s = k.s;
   const int32_t ow = s.ow(), bw = k.bw, wc = k.wc, p0 = static_cast<int32_t>(task) * bw;
   const int32_t np = k.P - p0 < bw ? k.P - p0 : bw;
   uint64_t* a = k.fields + task * k.kw64 * bw;
-  for (int32_t q = 0; q < k.kw64; q++)
-    for (int32_t i = np; i < bw; i++) a[q * bw + i] = 0;
+  for (int64_t q = 0; q < static_cast<int64_t>(k.kw64) * bw; q++) a[q] = 0;
   for (int32_t p = p0; p < p0 + np;) {
     const int32_t oy = p / ow, ox0 = p % ow, ox1 = ow - ox0 < p0 + np - p ? ow : ox0 + (p0 + np - p), i0 = p - p0;
     for (int32_t ky = 0, t = 0; ky < s.kh; ky++) {
       const int32_t iy = oy * s.sh - s.ph + ky;
+      if (iy < 0 || iy >= s.h) {
+        t += s.kw;
+        continue;
+      }
       for (int32_t kx = 0; kx < s.kw; kx++, t++) {
         // Columns of this tap inside the image: ox in [xa, xb).
         int32_t xa = ox0, xb = ox1;
-        if (iy < 0 || iy >= s.h) {
-          xb = xa;
-        } else {
-          while (xa < xb && xa * s.sw - s.pw + kx < 0) xa++;
-          while (xb > xa && (xb - 1) * s.sw - s.pw + kx >= s.w) xb--;
-        }
+        while (xa < xb && xa * s.sw - s.pw + kx < 0) xa++;
+        while (xb > xa && (xb - 1) * s.sw - s.pw + kx >= s.w) xb--;
+        if (xa == xb) continue;
+        const int32_t shift = (t % k.tpw) * k.cg;
         for (int32_t j = 0; j < wc; j++) {
-          uint64_t* dst = a + (t * wc + j) * bw + i0 - ox0;
-          for (int32_t ox = ox0; ox < xa; ox++) dst[ox] = 0;
-          for (int32_t ox = xb; ox < ox1; ox++) dst[ox] = 0;
-          if (xa == xb) continue;
+          uint64_t* dst = a + ((t / k.tpw) * wc + j) * bw + i0 - ox0;
           const uint64_t* src = k.xb + (static_cast<int64_t>(iy) * s.w + xa * s.sw - s.pw + kx) * wc + j;
-          for (int32_t ox = xa; ox < xb; ox++) dst[ox] = src[static_cast<int64_t>(ox - xa) * s.sw * wc];
+          for (int32_t ox = xa; ox < xb; ox++) dst[ox] |= src[static_cast<int64_t>(ox - xa) * s.sw * wc] << shift;
         }
       }
     }
@@ -275,7 +275,9 @@ void binary_conv(uint8_t* heap, const int32_t* a, const Host& host) {
   k.s = read_shape(a);
   const ConvShape& s = k.s;
   k.wc = (s.cin + 63) / 64;
-  k.kw64 = s.taps() * k.wc;
+  k.cg = tap_bits(s.cin);
+  k.tpw = 64 / k.cg;
+  k.kw64 = (s.taps() + k.tpw - 1) / k.tpw * k.wc;
   k.P = s.oh() * s.ow();
   k.bw = k.P >= kBlock ? kBlock : (k.P + 15) / 16 * 16;
   k.nblk = (k.P + k.bw - 1) / k.bw;

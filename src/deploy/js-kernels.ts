@@ -4,7 +4,7 @@
 // native/packed/*.cc (Math.fround after each step: a double result of one
 // float32 +, -, * or / rounds to the same float32 as the float32 operation),
 // so the outputs are bit-identical to the other two backends. Browser-safe.
-import { OP } from './plan.js';
+import { OP, fieldLayout } from './plan.js';
 import { outSize } from '../native/api.js';
 
 const fr = Math.fround;
@@ -32,7 +32,8 @@ class Heap {
 function binaryConv(m: Heap, a: Int32Array): void {
   const [n, cin, h, w, cout, kh, kw, sh, sw, ph, pw, xo, wbo, wmo, bao, npat, sco, bo, yo, , pio, iso, ibo] = a;
   const oh = outSize(h, kh, sh, ph), ow = outSize(w, kw, sw, pw), P = oh * ow, hw = h * w, taps = kh * kw;
-  const wc = Math.ceil(cin / 64), u = 2 * wc; // u32 per pixel
+  const { wc, cg, tpw, kw64 } = fieldLayout(cin, taps), u = 2 * wc; // u32 per pixel
+  const low = cg === 32 ? 0xffffffff : (1 << cg) - 1;
   const xb = new Uint32Array(hw * u);
   const wbits = m.u32.subarray(wbo >> 2), wmask = wmo < 0 ? null : m.u32.subarray(wmo >> 2);
   const base = m.i32.subarray(bao >> 2), pid = pio < 0 ? null : m.i32.subarray(pio >> 2);
@@ -47,17 +48,25 @@ function binaryConv(m: Heap, a: Int32Array): void {
       for (let p = 0; p < hw; p++) if ((iso < 0 ? x[c * hw + p] : fr(fr(x[c * hw + p] * is) + ib)) < 0) xb[p * u + word] |= bit;
     }
     for (let f = 0; f < cout; f++) {
-      const sc = scale[f], b = bias ? bias[f] : 0, wf = f * taps * u;
+      const sc = scale[f], b = bias ? bias[f] : 0, wf = f * kw64 * 2;
       for (let oy = 0; oy < oh; oy++) {
         for (let ox = 0; ox < ow; ox++) {
           let mism = 0;
           for (let ky = 0, t = 0; ky < kh; ky++) {
             for (let kx = 0; kx < kw; kx++, t++) {
               const iy = oy * sh - ph + ky, ix = ox * sw - pw + kx;
-              const out = iy < 0 || iy >= h || ix < 0 || ix >= w, src = (iy * w + ix) * u, wt = wf + t * u;
-              for (let j = 0; j < u; j++) {
-                const v = (out ? 0 : xb[src + j]) ^ wbits[wt + j];
-                mism += popcount32(wmask ? v & wmask[wt + j] : v);
+              const out = iy < 0 || iy >= h || ix < 0 || ix >= w, src = (iy * w + ix) * u;
+              if (cg === 64) {
+                const wt = wf + t * u;
+                for (let j = 0; j < u; j++) {
+                  const v = (out ? 0 : xb[src + j]) ^ wbits[wt + j];
+                  mism += popcount32(wmask ? v & wmask[wt + j] : v);
+                }
+              } else {
+                // cin <= 32: the tap's cg bits within one u32 of its shared word.
+                const off = (t % tpw) * cg, wt = wf + Math.floor(t / tpw) * 2 + (off >>> 5), shift = off & 31;
+                const v = ((out ? 0 : xb[src]) ^ (wbits[wt] >>> shift)) & low;
+                mism += popcount32(wmask ? v & (wmask[wt] >>> shift) : v);
               }
             }
           }

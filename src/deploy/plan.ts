@@ -33,20 +33,35 @@ export interface StaticLayout {
 }
 
 /**
- * Channels-last sign bits of a 1W/1A layer: u64 words [cout][taps][ceil(cin/64)]
- * (as u32 pairs), from the file's per-filter bits in PyTorch order (c, ky, kx);
- * also per filter and tap the -1 count (under the mask) and, for ternary, the
- * non-zero count (null: cin each).
+ * Where a 1W/1A layer's tap bits go in its u64 field words (pk::tap_bits): wc
+ * words per started 64 channels; for cin <= 32, cg = the next power of two
+ * bits per tap and tpw = 64 / cg taps per word, so that small layers count
+ * no empty bits. Channel c of tap t is bit (t % tpw) * cg + c % 64 of word
+ * floor(t / tpw) * wc + floor(c / 64); kw64 words per receptive field.
+ */
+export function fieldLayout(cin: number, taps: number) {
+  let cg = 1;
+  while (cg < cin && cg < 64) cg *= 2;
+  const wc = Math.ceil(cin / 64), tpw = 64 / cg;
+  return { wc, cg, tpw, kw64: Math.ceil(taps / tpw) * wc };
+}
+
+/**
+ * The sign bits of a 1W/1A layer in field words, [cout][kw64] u64 (as u32
+ * pairs; see fieldLayout), from the file's per-filter bits in PyTorch order
+ * (c, ky, kx); also per filter and tap the -1 count (under the mask) and, for
+ * ternary, the non-zero count (null: cin each).
  */
 export function repackBinary(bits: Uint32Array, mask: Uint32Array | null, cout: number, cin: number, taps: number) {
-  const wc = Math.ceil(cin / 64), k = cin * taps, wpf = Math.ceil(k / 32);
-  const wbits = new Uint32Array(cout * taps * wc * 2), wmask = mask ? new Uint32Array(wbits.length) : null;
+  const { wc, cg, tpw, kw64 } = fieldLayout(cin, taps), k = cin * taps, wpf = Math.ceil(k / 32);
+  const wbits = new Uint32Array(cout * kw64 * 2), wmask = mask ? new Uint32Array(wbits.length) : null;
   const tapneg = new Int32Array(cout * taps), tapcnt = mask ? new Int32Array(cout * taps) : null;
   for (let f = 0; f < cout; f++) {
     for (let c = 0; c < cin; c++) {
       for (let t = 0; t < taps; t++) {
         const i = c * taps + t, src = f * wpf + (i >>> 5), b = 1 << (i & 31);
-        const dst = (((f * taps + t) * wc + (c >>> 6)) * 2) + ((c & 63) >>> 5), db = 1 << (c & 31);
+        const bit = (t % tpw) * cg + (c & 63), word = f * kw64 + Math.floor(t / tpw) * wc + (c >>> 6);
+        const dst = word * 2 + (bit >>> 5), db = 1 << (bit & 31);
         const keep = !mask || (mask[src] & b) !== 0, neg = (bits[src] & b) !== 0;
         if (neg) wbits[dst] |= db;
         if (wmask && keep) { wmask[dst] |= db; tapcnt![f * taps + t]++; }
@@ -329,7 +344,7 @@ export function buildPlan(graph: PackedGraph, layout: StaticLayout, n: number, k
         const geo = rowsAsPixels ? [1, cin, 1, n, cout, 1, 1, 1, 1, 0, 0] : [n, cin, h, w, cout, kh, kw, sh, sw, ph, pw];
         const [, , gh, gw] = geo, P = outSize(gh, kh, sh, ph) * outSize(gw, kw, sw, pw);
         if (isBinaryInput(node)) {
-          const wc = Math.ceil(cin / 64), kw64 = taps * wc, nblk = Math.ceil(P / BLOCK);
+          const { wc, kw64 } = fieldLayout(cin, taps), nblk = Math.ceil(P / BLOCK);
           const images = 8 * (gh * gw * wc + nblk * kw64 * BLOCK);
           scratch = Math.max(scratch, images);
           // Several images on several threads: each thread's scratch also holds one image's bits and fields.
