@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { encodePacked, type SectionArray } from '../src/deploy/format.js';
 import type { GraphNode, PackedGraph } from '../src/deploy/graph.js';
@@ -281,6 +282,23 @@ test('a batch norm (and sign-keeping clamps) read only by binary layers is folde
     const words = model.currentPlan()!.words, ops: number[] = [];
     for (let pos = 0; pos < words.length; pos += 2 + words[pos + 1]) ops.push(words[pos]);
     assert.equal(ops.includes(OP.channel) || ops.includes(OP.hardtanh), !folded, `${what}: ops ${ops.join(' ')}`);
+  }
+});
+
+// The AVX-512 kernel is only selected on CPUs with VPOPCNTDQ, which the
+// ISA loop above skips elsewhere; its source is also compiled here over plain
+// C++ stand-ins for the intrinsics, so its tiling and indexing are checked on
+// every machine (g++ builds the addon, so it is always there).
+test('the AVX-512 count kernel, compiled over plain C++ intrinsics, counts as the portable kernel does', () => {
+  const exe = `${fs.mkdtempSync(`${os.tmpdir()}/ebnn-avx512-`)}/emulated`;
+  try {
+    execFileSync('g++', ['-std=c++20', '-O1', '-Wno-psabi', '-I', `${root}native/packed`, `${root}test/native/avx512-emulated.cc`,
+      `${root}native/packed/pk_conv.cc`, '-o', exe], { stdio: 'pipe' });
+    const r = spawnSync(exe, { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^(\d+) of \1 cases match/);
+  } finally {
+    fs.rmSync(exe.slice(0, exe.lastIndexOf('/')), { recursive: true, force: true });
   }
 });
 
