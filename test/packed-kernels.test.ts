@@ -290,7 +290,7 @@ test('a batch norm (and sign-keeping clamps) read only by binary layers is folde
 // C++ stand-ins for the intrinsics, so its tiling and indexing are checked on
 // every machine (g++ builds the addon, so it is always there).
 test('the AVX-512 count kernel, compiled over plain C++ intrinsics, counts as the portable kernel does', () => {
-  const exe = `${fs.mkdtempSync(`${os.tmpdir()}/ebnn-avx512-`)}/emulated`;
+  const dir = fs.mkdtempSync(`${os.tmpdir()}/ebnn-avx512-`), exe = `${dir}/emulated`;
   try {
     execFileSync('g++', ['-std=c++20', '-O1', '-Wno-psabi', '-I', `${root}native/packed`, `${root}test/native/avx512-emulated.cc`,
       `${root}native/packed/pk_conv.cc`, '-o', exe], { stdio: 'pipe' });
@@ -298,7 +298,7 @@ test('the AVX-512 count kernel, compiled over plain C++ intrinsics, counts as th
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^(\d+) of \1 cases match/);
   } finally {
-    fs.rmSync(exe.slice(0, exe.lastIndexOf('/')), { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

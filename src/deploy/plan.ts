@@ -206,7 +206,13 @@ export function layoutStatic(graph: PackedGraph, sections: Map<string, SectionAr
 export function signFolds(graph: PackedGraph, reads: Map<number, number>, outRoot: number, keepAll: boolean) {
   const skip = new Set<number>(), into = new Map<number, number>();
   const nodes = graph.nodes, readersOf = new Map<number, number[]>();
-  nodes.forEach((n, k) => { for (const v of n.in) readersOf.set(v, [...(readersOf.get(v) ?? []), k]); });
+  nodes.forEach((n, k) => {
+    for (const v of n.in) {
+      const list = readersOf.get(v);
+      if (list) list.push(k);
+      else readersOf.set(v, [k]);
+    }
+  });
   nodes.forEach((n, i) => {
     if (n.op !== 'affine' || keepAll) return;
     const folded = [i];
