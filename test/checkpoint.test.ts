@@ -59,6 +59,9 @@ test('config: flags override the file, which overrides the recipe; bad values ar
   assert.equal(c.weightDecay, 1e-4);
   assert.equal(c.dataset, 'cifar10');
   assert.equal(resolveConfig(defaultConfig, recipe('cifar100-350')).milestones.join(), '150,250,320');
+  const adam = resolveConfig(defaultConfig, recipe('resnet20-adam'));
+  assert.deepEqual([adam.model, adam.optimizer, adam.lr, adam.weightDecay, adam.epochs, adam.weights, adam.activations],
+    ['resnet20', 'adam', 0.01, 0, 100, 'bihalf', 'ste_sign']);
   assert.throws(() => resolveConfig(defaultConfig, { epochs: -1 }), (e: unknown) => e instanceof UserError && /epochs/.test(e.message));
   assert.throws(() => resolveConfig(defaultConfig, { dataset: 'imagenet' }), (e: unknown) => e instanceof UserError && /dataset/.test(e.message));
   assert.throws(() => resolveConfig(defaultConfig, { epohcs: 3 }), (e: unknown) => e instanceof UserError && /epohcs/.test(e.message));
