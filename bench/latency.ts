@@ -9,6 +9,7 @@ import { encodePacked } from '../src/deploy/format.js';
 import { benchInfer } from '../src/cli/commands/bench-infer.js';
 import { manualSeed } from '../src/util/prng.js';
 import { emit, numArg } from './common.js';
+import { nativeAddon } from '../src/deploy/node-backends.js';
 
 const LABELS: Record<string, string> = { resnet18: 'resnet18-1w1a-bihalf', resnet20: 'resnet20-1w1a-bihalf' };
 const i = process.argv.indexOf('--model'), name = i < 0 ? '' : process.argv[i + 1];
@@ -17,6 +18,16 @@ if (!(name in LABELS)) {
   process.exit(2);
 }
 const label = LABELS[name], runs = numArg('runs', 30);
+// --isa avx512 | avx2 | portable picks the native binary kernel (default: the best this CPU
+// runs), so two kernels can be compared on one machine in one session.
+const isaAt = process.argv.indexOf('--isa'), isaAsked = isaAt < 0 ? '' : process.argv[isaAt + 1] ?? '';
+let isa: string;
+try {
+  isa = nativeAddon().setPackedIsa(isaAsked);
+} catch (e) {
+  process.stderr.write(`bench/latency: --isa ${isaAsked}: ${(e as Error).message}\n`);
+  process.exit(2);
+}
 manualSeed(0);
 const options = { weights: { name: 'bihalf' }, activations: 'ste_sign' as const, numClasses: 10, inChannels: 3, imageSize: 32 };
 const model = createModel(name, options);
@@ -24,6 +35,6 @@ const { graph, sections } = exportModel(model, { shape: [3, 32, 32], mean: [0, 0
 const r = benchInfer(encodePacked(graph, sections), name, { engines: ['native', 'wasm', 'js'], runs, batch: 0, threads: 2, budgetMs: 15000, float: true });
 for (const e of r.engines) {
   const engine = e.engine === 'float' ? 'equalbits-float' : `equalbits-${e.engine}`;
-  emit({ bench: `latency/${label}`, engine, value: e.latencyMs, unit: 'ms', runs: e.latencyRuns, batch: 1, threads: 2 });
+  emit({ bench: `latency/${label}`, engine, value: e.latencyMs, unit: 'ms', runs: e.latencyRuns, batch: 1, threads: 2, ...(e.engine === 'native' ? { isa } : {}) });
 }
-if (r.binary) emit({ bench: `bmacs/${label}`, engine: 'equalbits-packed-native', value: r.binary.gbmacs, unit: 'GBMAC/s', runs, layers: r.binary.layers, binaryMacs: r.binary.macs });
+if (r.binary) emit({ bench: `bmacs/${label}`, engine: 'equalbits-packed-native', value: r.binary.gbmacs, unit: 'GBMAC/s', runs, isa, layers: r.binary.layers, binaryMacs: r.binary.macs });
