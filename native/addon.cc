@@ -364,8 +364,11 @@ void SignBackward(const Napi::CallbackInfo& info) {
   const int mode = Int(info, 3);
   float* dx = F32(info, 4);
   const bool accumulate = Bool(info, 5);
+  // EDE's t and k (mode 2); the other modes ignore them.
+  const float t = info.Length() > 6 ? static_cast<float>(Num(info, 6)) : 1.0f;
+  const float k = info.Length() > 7 ? static_cast<float>(Num(info, 7)) : 1.0f;
   Guard g(g_lock);
-  eb::sign_backward(len, x, dy, mode, dx, accumulate);
+  eb::sign_backward(len, x, dy, mode, dx, accumulate, t, k);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

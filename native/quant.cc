@@ -162,7 +162,7 @@ void sign_forward(int64_t len, const float* x, float* y) {
   });
 }
 
-void sign_backward(int64_t len, const float* x, const float* dy, int mode, float* dx, bool accumulate) {
+void sign_backward(int64_t len, const float* x, const float* dy, int mode, float* dx, bool accumulate, float t, float k) {
   parallel_for(len, 1 << 16, [=](int64_t b, int64_t e) {
     // Both operands are read unconditionally so that the select vectorises
     // (a load only inside the condition kept GCC from vectorising: 5x slower).
@@ -178,10 +178,16 @@ void sign_backward(int64_t len, const float* x, const float* dy, int mode, float
     };
     if (mode == 0) {
       run([&](int64_t i) { const float gi = g[i]; return std::fabs(xs[i]) < 1.0f ? gi : 0.0f; });
-    } else {
+    } else if (mode == 1) {
       run([&](int64_t i) {
         const float a = std::fabs(xs[i]), gi = g[i] * (2.0f - 2.0f * a);
         return a < 1.0f ? gi : 0.0f;
+      });
+    } else {
+      const float kt = k * t;
+      run([&](int64_t i) {
+        const float th = std::tanh(t * xs[i]);
+        return g[i] * (kt * (1.0f - th * th));
       });
     }
   });

@@ -11,6 +11,9 @@ void sign_codes(int64_t len, const float* latent, int8_t* codes);
 void codes_to_weights(int groups, int group_size, const int8_t* codes, const float* scales, float* out);
 void channel_scale(int n, int c, int hw, const float* x, const float* scales, float* y);
 void sign_forward(int64_t len, const float* x, float* y);
-void sign_backward(int64_t len, const float* x, const float* dy, int mode, float* dx, bool accumulate);
+// mode 0: clipped STE, 1: ApproxSign (2 - 2|x| on |x| < 1), 2: IR-Net's EDE,
+// k t (1 - tanh^2(t x)) with the t and k of the current epoch.
+void sign_backward(int64_t len, const float* x, const float* dy, int mode, float* dx, bool accumulate,
+                   float t = 1.0f, float k = 1.0f);
 
 }  // namespace eb

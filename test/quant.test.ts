@@ -9,8 +9,9 @@ import { SGD } from '../src/train/index.js';
 import { kernels, referenceKernels, nativeKernels, checked, nativeLoadError } from '../src/native/index.js';
 import {
   BiHalfQuantizer, HalfMaskQuantizer, SignQuantizer, IrNetQuantizer, weightQuantizer, activationQuantizer, binarySign,
-  BinaryLinear, BinaryConv2d, bitStats, snapshotBits, entropyBits,
+  BinaryLinear, BinaryConv2d, bitStats, snapshotBits, entropyBits, setTrainingProgress, type EdeSign, type ActivationQuantizer,
 } from '../src/quant/index.js';
+import { createModel } from '../src/models/index.js';
 import { UserError } from '../src/util/errors.js';
 import { Rng, manualSeed } from '../src/util/prng.js';
 import { randn, assertClose, assertExact, checkGradient } from './helpers.js';
@@ -127,15 +128,17 @@ test('native = reference for sign activations, code scaling and per-channel scal
     const [ya, yb] = [new Float32Array(len), new Float32Array(len)];
     native!.signForward(len, x, ya); referenceKernels.signForward(len, x, yb);
     assertExact(ya, yb, `signForward ${len}`);
-    for (const mode of [0, 1]) {
-      native!.signBackward(len, x, dy, mode, ya); referenceKernels.signBackward(len, x, dy, mode, yb);
-      assertClose(ya, yb, { rtol: 1e-6 }, `signBackward mode ${mode} ${len}`);
+    // EDE (mode 2) at the start, middle and end of its schedule: (t, k) = (0.1, 10), (1, 1), (10, 1).
+    for (const [mode, t, k] of [[0, 1, 1], [1, 1, 1], [2, 0.1, 10], [2, 1, 1], [2, 10, 1]]) {
+      const what = `signBackward mode ${mode} t ${t} k ${k} ${len}`;
+      native!.signBackward(len, x, dy, mode, ya, false, t, k); referenceKernels.signBackward(len, x, dy, mode, yb, false, t, k);
+      assertClose(ya, yb, { rtol: 1e-6 }, what);
       // Accumulating form: dx += gradient, on a non-zero dx.
       const base = randn(rng, len), [aa, ab] = [base.slice(), base.slice()];
-      native!.signBackward(len, x, dy, mode, aa, true); referenceKernels.signBackward(len, x, dy, mode, ab, true);
-      assertClose(aa, ab, { rtol: 1e-6 }, `signBackward mode ${mode} ${len} accumulate`);
+      native!.signBackward(len, x, dy, mode, aa, true, t, k); referenceKernels.signBackward(len, x, dy, mode, ab, true, t, k);
+      assertClose(aa, ab, { rtol: 1e-6 }, `${what} accumulate`);
       for (let i = 0; i < len; i++) ab[i] = base[i] + yb[i];
-      assertClose(aa, ab, { rtol: 1e-6 }, `signBackward accumulate = dx + gradient, mode ${mode} ${len}`);
+      assertClose(aa, ab, { rtol: 1e-6 }, `${what}: accumulate = dx + gradient`);
     }
   }
   for (const [groups, n] of [[1, 5], [64, 576], [300, 1000]]) {
@@ -226,6 +229,32 @@ test('ste_sign passes the gradient only where |x| < 1; approx_sign uses 2 - 2|x|
   }
   assert.equal(activationQuantizer(null).apply(new Tensor(xs, [9])).data, xs, 'identity');
   assert.equal(binarySign(new Tensor(xs, [9]), 0).data[4], 1, 'sign(0) = +1');
+});
+
+test('ede: sign forward, gradient = d/dx k tanh(t x) (central differences), t from 0.1 to 10 over training', () => {
+  const xs = Float32Array.from([-3, -1, -0.4, -0.05, 0, 0.05, 0.4, 1, 3]);
+  const q = activationQuantizer('ede') as EdeSign;
+  for (const [progress, t, k] of [[0, 0.1, 10], [0.25, 10 ** -0.5, 10 ** 0.5], [0.5, 1, 1], [1, 10, 1]]) {
+    q.setProgress(progress);
+    assert.ok(Math.abs(q.t - t) < 1e-12 && Math.abs(q.k - k) < 1e-12, `progress ${progress}: t ${q.t}, k ${q.k}`);
+    const x = new Tensor(xs.slice(), [xs.length], { requiresGrad: true });
+    const y = q.apply(x);
+    assertExact(y.data, xs.map((v) => (v < 0 ? -1 : 1)), `ede forward at ${progress}`);
+    sum(y).backward();
+    const h = 1e-4, surrogate = (v: number) => k * Math.tanh(t * v);
+    const want = Array.from(xs, (v) => (surrogate(v + h) - surrogate(v - h)) / (2 * h));
+    assertClose(x.gradData!, want, { rtol: 1e-5 }, `ede gradient at progress ${progress}`);
+  }
+  assert.throws(() => q.setProgress(1.5), UserError);
+  assert.throws(() => q.setProgress(Number.NaN), UserError);
+});
+
+test('setTrainingProgress reaches every input quantizer of a model', () => {
+  const m = createModel('resnet20', { activations: 'ede' });
+  const quantizers = m.namedModules().map(([, l]) => (l as { inputQuantizer?: ActivationQuantizer }).inputQuantizer).filter((q) => q?.name === 'ede') as EdeSign[];
+  assert.equal(quantizers.length, 18);
+  setTrainingProgress(m, 0.5);
+  assert.ok(quantizers.every((q) => q.t === 1 && q.k === 1));
 });
 
 test('in eval mode the binary weight is computed once and cached until the latent weights change', () => {
@@ -325,8 +354,9 @@ test('1W/1A binary convs run their forward as XNOR + popcount and match the floa
 
 test('1W/1A binary convs: gradients with sign applied on the fly equal sign-then-float-conv', () => {
   const rng = new Rng(22);
-  for (const aq of ['ste_sign', 'approx_sign']) {
+  for (const aq of ['ste_sign', 'approx_sign', 'ede']) {
     const layer = new BinaryConv2d(6, 5, 3, { weightQuantizer: 'bihalf', inputQuantizer: aq, padding: 1, bias: true, rng });
+    layer.inputQuantizer.setProgress?.(0.7); // EDE mid-schedule: t = 2.5, k = 1
     assert.ok(layer.xnorForward);
     const x = new Tensor(randn(rng, 2 * 6 * 7 * 7, 0.8), [2, 6, 7, 7], { requiresGrad: true });
     const gy = randn(rng, 2 * 5 * 7 * 7);

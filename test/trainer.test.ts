@@ -27,6 +27,27 @@ function weightsOf(out: string): Map<string, Float32Array> {
   return new Map(Object.entries(ck.state).map(([k, v]) => [k, v.data]));
 }
 
+test('ede: in epoch e of E every input quantizer uses t = 0.1 * 100^(e/E), k = max(1/t, 1)', async () => {
+  let quantizers: { name: string; t?: number; k?: number }[] = [];
+  const seen: [number, number[], number[]][] = [];
+  await train(config(tmp(), { activations: 'ede', epochs: 3, trainLimit: 128, testLimit: 64 }), {
+    onStart: ({ model }) => {
+      quantizers = model.namedModules().flatMap(([, m]) => {
+        const q = (m as { inputQuantizer?: { name: string; t?: number; k?: number } }).inputQuantizer;
+        return q?.name === 'ede' ? [q] : [];
+      });
+    },
+    onEpochStart: (epoch) => { seen.push([epoch, quantizers.map((q) => q.t!), quantizers.map((q) => q.k!)]); },
+  });
+  assert.equal(quantizers.length, 18);
+  assert.deepEqual(seen.map(([e]) => e), [0, 1, 2]);
+  for (const [e, ts, ks] of seen) {
+    const t = 0.1 * 100 ** (e / 3);
+    assert.ok(ts.every((v) => Math.abs(v - t) < 1e-12), `epoch ${e}: t ${ts[0]} != ${t}`);
+    assert.ok(ks.every((v) => Math.abs(v - Math.max(1 / t, 1)) < 1e-12), `epoch ${e}: k ${ks[0]}`);
+  }
+});
+
 test('a run stopped mid-epoch and at an epoch boundary, then resumed, ends with bit-identical weights', async () => {
   const a = tmp(), b = tmp();
   await train(config(a));

@@ -9,8 +9,8 @@ export interface ModelOptions {
   imageSize?: number;
   /** 'float' = full-precision weights; a quantizer (name or config) = binary weights on the model's binary layers. */
   weights?: 'float' | QuantizerConfig | string;
-  /** 'float' (or 'identity') = 32-bit activations; 'ste_sign' / 'approx_sign' = binary inputs to the binary layers. */
-  activations?: 'float' | 'ste_sign' | 'approx_sign' | string;
+  /** 'float' (or 'identity') = 32-bit activations; 'ste_sign' / 'approx_sign' / 'ede' = binary inputs to the binary layers. */
+  activations?: 'float' | 'ste_sign' | 'approx_sign' | 'ede' | string;
   scaling?: ScalingMode;
   scaleFan?: boolean;
 }

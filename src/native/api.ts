@@ -171,10 +171,12 @@ export interface Kernels {
   /**
    * Gradient of the activation sign. mode 0, clipped straight-through:
    * dx = dy where |x| < 1, else 0. mode 1, Bi-Real's ApproxSign:
-   * dx = dy * (2 - 2|x|) where |x| < 1, else 0. With accumulate, the result
-   * is added to dx instead (dx += ...), saving a temporary and a pass.
+   * dx = dy * (2 - 2|x|) where |x| < 1, else 0. mode 2, IR-Net's EDE:
+   * dx = dy * k * t * (1 - tanh(t x)^2) for the given t and k (default 1).
+   * With accumulate, the result is added to dx instead (dx += ...), saving a
+   * temporary and a pass.
    */
-  signBackward(len: number, x: F32, dy: F32, mode: number, dx: F32, accumulate?: boolean): void;
+  signBackward(len: number, x: F32, dy: F32, mode: number, dx: F32, accumulate?: boolean, t?: number, k?: number): void;
 
   // ---- optimizers (in place on param and state) -----------------------------
   /**

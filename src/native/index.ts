@@ -212,10 +212,11 @@ export function checked(k: Kernels): Kernels {
       k.codesToWeights(groups, groupSize, codes, scales, out);
     },
     signForward(len, x, y) { need('sign x', x, len); need('sign y', y, len); k.signForward(len, x, y); },
-    signBackward(len, x, dy, mode, dx, accumulate = false) {
-      if (mode !== 0 && mode !== 1) throw new ShapeError(`signBackward: mode must be 0 (STE) or 1 (ApproxSign), got ${mode}`);
+    signBackward(len, x, dy, mode, dx, accumulate = false, t = 1, kk = 1) {
+      if (mode !== 0 && mode !== 1 && mode !== 2) throw new ShapeError(`signBackward: mode must be 0 (STE), 1 (ApproxSign) or 2 (EDE), got ${mode}`);
+      if (!(t > 0 && Number.isFinite(t) && kk > 0 && Number.isFinite(kk))) throw new ShapeError(`signBackward: t and k must be finite and > 0, got ${t}, ${kk}`);
       need('sign x', x, len); need('sign dy', dy, len); need('sign dx', dx, len);
-      k.signBackward(len, x, dy, mode, dx, accumulate);
+      k.signBackward(len, x, dy, mode, dx, accumulate, t, kk);
     },
     sgdStep(len, p, g, buf, lr, momentum, dampening, wd, nesterov, first) {
       need('sgd param', p, len); need('sgd grad', g, len);

@@ -16,24 +16,34 @@ export interface ActivationQuantizer {
   readonly map?: InputMap;
   config(): QuantizerConfig;
   apply(x: Tensor): Tensor;
+  /**
+   * For gradients that change over training (EDE): the trainer calls it at the
+   * start of every epoch with epoch / epochs, so a resumed run gets the same value.
+   */
+  setProgress?(fraction: number): void;
 }
 
-/** sign(x) with a gradient chosen by mode: 0 clipped STE, 1 ApproxSign. */
-export function binarySign(x: Tensor, mode: 0 | 1): Tensor {
+/** The gradient's shape parameters: EDE's t and k (1 and 1 for the other modes). */
+interface SignGradient { readonly t: number; readonly k: number }
+const UNIT: SignGradient = { t: 1, k: 1 };
+
+/** sign(x) with a gradient chosen by mode: 0 clipped STE, 1 ApproxSign, 2 EDE. */
+export function binarySign(x: Tensor, mode: 0 | 1 | 2, p: SignGradient = UNIT): Tensor {
   const y = Tensor.empty(x.shape);
   kernels.signForward(x.numel, x.data, y.data);
   traceOp('sign', [x], y, { mode });
-  record(y, [x], (gy) => accumulateGrad(x, (dx) => kernels.signBackward(x.numel, x.data, gy, mode, dx),
-    (dx) => kernels.signBackward(x.numel, x.data, gy, mode, dx, true)));
+  const { t, k } = p; // the values of this forward, even if p changes before the backward
+  record(y, [x], (gy) => accumulateGrad(x, (dx) => kernels.signBackward(x.numel, x.data, gy, mode, dx, false, t, k),
+    (dx) => kernels.signBackward(x.numel, x.data, gy, mode, dx, true, t, k)));
   return y;
 }
 
-/** sign(x) with the gradient of `mode`, as an elementwise map. */
-function signMap(mode: 0 | 1): InputMap {
+/** sign(x) with the gradient of `mode`, as an elementwise map; p is read at each backward. */
+function signMap(mode: 0 | 1 | 2, p: SignGradient = UNIT): InputMap {
   return {
     kind: 'sign',
     forward: (x, y) => kernels.signForward(x.length, x, y),
-    backward: (x, g, dx, accumulate) => kernels.signBackward(x.length, x, g, mode, dx, accumulate),
+    backward: (x, g, dx, accumulate) => kernels.signBackward(x.length, x, g, mode, dx, accumulate, p.t, p.k),
   };
 }
 
@@ -55,6 +65,31 @@ export class ApproxSign implements ActivationQuantizer {
   apply(x: Tensor): Tensor { return binarySign(x, 1); }
 }
 
+/**
+ * IR-Net's Error Decay Estimator (Qin et al. 2020): the gradient of k tanh(t x),
+ * with t = 0.1 * 100^progress rising from 0.1 to 10 over training and
+ * k = max(1/t, 1). Early on that is about the identity, so every activation
+ * gets a gradient; by the end it is close to the true sign's (a spike at 0).
+ */
+export class EdeSign implements ActivationQuantizer {
+  static readonly T_MIN = 0.1;
+  static readonly T_MAX = 10;
+  readonly name = 'ede';
+  readonly binary = true;
+  private readonly gradient = { t: EdeSign.T_MIN, k: 1 / EdeSign.T_MIN };
+  readonly map = signMap(2, this.gradient);
+  get t(): number { return this.gradient.t; }
+  get k(): number { return this.gradient.k; }
+  setProgress(fraction: number): void {
+    if (!(fraction >= 0 && fraction <= 1)) throw new UserError(`ede: training progress must be in [0, 1], got ${fraction}`);
+    const t = EdeSign.T_MIN * Math.pow(EdeSign.T_MAX / EdeSign.T_MIN, fraction);
+    this.gradient.t = t;
+    this.gradient.k = Math.max(1 / t, 1);
+  }
+  config(): QuantizerConfig { return { name: this.name }; }
+  apply(x: Tensor): Tensor { return binarySign(x, 2, this.gradient); }
+}
+
 /** Full-precision activations (1W/32A). */
 export class Identity implements ActivationQuantizer {
   readonly name = 'identity';
@@ -65,6 +100,7 @@ export class Identity implements ActivationQuantizer {
 const registry = new Map<string, () => ActivationQuantizer>([
   ['ste_sign', () => new SteSign()],
   ['approx_sign', () => new ApproxSign()],
+  ['ede', () => new EdeSign()],
   ['identity', () => new Identity()],
 ]);
 

@@ -91,3 +91,14 @@ export class BinaryLinear extends BinaryLayer {
 export function isBinaryLayer(m: Module): m is BinaryConv2d | BinaryLinear {
   return m instanceof BinaryLayer;
 }
+
+/**
+ * Tells every input quantizer of the model how far training is (epoch / epochs),
+ * for gradients that change over training (EDE); the others ignore it.
+ */
+export function setTrainingProgress(model: Module, fraction: number): void {
+  for (const [, m] of model.namedModules()) {
+    const q = (m as { inputQuantizer?: ActivationQuantizer }).inputQuantizer;
+    q?.setProgress?.(fraction);
+  }
+}

@@ -10,7 +10,7 @@ export const TrainConfigSchema = z.object({
   model: z.string().min(1),
   /** 'float', or a weight quantizer name: sign | bihalf | halfmask | irnet. */
   weights: z.string().min(1),
-  /** 'float', or an activation quantizer name: ste_sign | approx_sign. */
+  /** 'float', or an activation quantizer name: ste_sign | approx_sign | ede. */
   activations: z.string().min(1),
   ratio: z.number().gt(0).lt(1),
   pruneRate: z.number().min(0).max(1),

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Tensor, tidy, noGrad, crossEntropy } from '../autograd/index.js';
 import type { Module } from '../nn/index.js';
-import { bitStats, snapshotBits, type LayerBitStats } from '../quant/index.js';
+import { bitStats, snapshotBits, setTrainingProgress, type LayerBitStats } from '../quant/index.js';
 import { createModel, modelFromConfig, type ModelConfig } from '../models/index.js';
 import { loadDataset, BatchLoader, head, type ImageDataset } from '../data/index.js';
 import { datasetDefaults, normalizationFor } from './dataset-defaults.js';
@@ -195,6 +195,7 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}, opts: { resu
     model.train();
     // Flips are counted per epoch from this snapshot; an epoch resumed mid-way counts from the resume.
     snapshotBits(model);
+    setTrainingProgress(model, epoch / c.epochs);
     hooks.onEpochStart?.(epoch, steps, startStep);
     const t0 = performance.now() - partial.seconds * 1000;
     let step = 0;

@@ -89,7 +89,7 @@ export function registerTrain(program: Command): void {
     .option('--config <file>', 'JSON file with any of the settings below (camelCase keys)')
     .option('--model <name>', 'model from `ebnn models`')
     .option('--weights <q>', 'float | sign | bihalf | halfmask | irnet')
-    .option('--activations <q>', 'float | ste_sign | approx_sign')
+    .option('--activations <q>', 'float | ste_sign | approx_sign | ede')
     .option('--ratio <p>', 'bihalf: fraction of +1 weights', number)
     .option('--prune-rate <k>', 'halfmask: fraction of zero weights', number)
     .option('--group <g>', 'quantizer group: filter | layer')

@@ -43,10 +43,16 @@ export function signForward(len: number, x: F32, y: F32): void {
   for (let i = 0; i < len; i++) y[i] = x[i] < 0 ? -1 : 1;
 }
 
-export function signBackward(len: number, x: F32, dy: F32, mode: number, dx: F32, accumulate = false): void {
+export function signBackward(len: number, x: F32, dy: F32, mode: number, dx: F32, accumulate = false, t = 1, k = 1): void {
   for (let i = 0; i < len; i++) {
     const a = Math.abs(x[i]);
-    const g = a < 1 ? (mode === 0 ? dy[i] : Math.fround(dy[i] * (2 - 2 * a))) : 0;
+    let g: number;
+    if (mode === 2) {
+      const th = Math.tanh(t * x[i]);
+      g = Math.fround(dy[i] * k * t * (1 - th * th));
+    } else {
+      g = a < 1 ? (mode === 0 ? dy[i] : Math.fround(dy[i] * (2 - 2 * a))) : 0;
+    }
     dx[i] = accumulate ? dx[i] + g : g;
   }
 }
