@@ -36,7 +36,7 @@ $EBNN experiment prune --data-dir "$CIFAR" --quiet
 $EBNN experiment ratio --dataset cifar10 --data-dir "$CIFAR" --quiet
 # sign vs bihalf vs IR-Net: conv2, conv4 (3 seeds, 15 epochs), conv6, conv8 (1 seed, 10 epochs).
 $EBNN experiment compare --data-dir "$CIFAR" --quiet
-# The same comparison on ResNet-20, 1W/32A and 1W/1A (IR-Net's recipe shortened): 1 seed, 10 epochs.
+# The same comparison on ResNet-20, 1W/32A and 1W/1A (the resnet20-adam recipe, shortened): 1 seed, 10 epochs.
 $EBNN experiment compare --models resnet20,resnet20-1w1a --seeds 1 --epochs 10 --data-dir "$CIFAR" \
   --out runs/compare-resnet20-cifar10 --quiet
 echo "all studies done: ebnn report runs/ratio-fashion-mnist runs/ratio-cifar10 runs/compare-cifar10 runs/compare-resnet20-cifar10 runs/prune-cifar10 $R20 $R20A"

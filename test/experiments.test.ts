@@ -50,6 +50,17 @@ test('charts: round ticks cover the data; one marker per point, error bars drawn
   assert.ok(svg.includes('a &lt;b&gt;'), 'title is escaped');
 });
 
+test('experiment compare on ResNet-20: sign, bihalf and irnet under the same Adam recipe, 1W/32A and 1W/1A', () => {
+  const r = spawnSync(process.execPath, [cli, 'experiment', 'compare', '--models', 'resnet20,resnet20-1w1a', '--seeds', '1', '--epochs', '10', '--dry-run'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const runs = r.stdout.trim().split('\n').map((l) => { const [name, json] = l.split('\t'); return { name, c: JSON.parse(json) }; });
+  assert.deepEqual(runs.map((x) => x.name), ['resnet20-sign-s0', 'resnet20-bihalf-s0', 'resnet20-irnet-s0', 'resnet20-1w1a-sign-s0', 'resnet20-1w1a-bihalf-s0', 'resnet20-1w1a-irnet-s0']);
+  for (const { name, c } of runs) {
+    assert.deepEqual([c.model, c.optimizer, c.lr, c.weightDecay, c.epochs, c.schedule], ['resnet20', 'adam', 0.01, 0, 10, 'cosine'], name);
+    assert.equal(c.activations, name.includes('1w1a') ? 'ste_sign' : 'float', name);
+  }
+});
+
 test('a study sweep runs each setting once, skips finished runs when rerun, and reports from the logs', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-sweep-'));
   const sweep = path.join(out, 'prune'), rep = path.join(out, 'report');

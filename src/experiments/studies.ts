@@ -70,9 +70,16 @@ export function compareStudy(o: StudyOptions & { models?: string[] } = {}): Swee
   };
 }
 
-/** resnet20 (1W/32A) or resnet20-1w1a as a compare entry: IR-Net's recipe, shortened. */
+/**
+ * resnet20 (1W/32A) or resnet20-1w1a as a compare entry, trained with the
+ * resnet20-adam recipe (shortened). Adam, not IR-Net's SGD: under SGD the
+ * straight-through latents of sign and bi-half take steps about 8x smaller than
+ * IR-Net's standardised ones (docs/results.md, ResNet-20 diagnostics), which
+ * would compare step sizes rather than quantizers; Adam's per-weight scaling
+ * removes that factor for all three.
+ */
 function resnet20Variant(m: string): Partial<TrainConfig> {
-  return { ...recipe('resnet20-irnet'), model: 'resnet20', activations: m === 'resnet20-1w1a' ? 'ste_sign' : 'float' };
+  return { ...recipe('resnet20-adam'), model: 'resnet20', activations: m === 'resnet20-1w1a' ? 'ste_sign' : 'float' };
 }
 
 /** Binary weight pruning: halfmask at several prune rates on Conv2. */
