@@ -9,7 +9,7 @@ import { SGD } from '../src/train/index.js';
 import { kernels, referenceKernels, nativeKernels, checked, nativeLoadError } from '../src/native/index.js';
 import {
   BiHalfQuantizer, HalfMaskQuantizer, SignQuantizer, IrNetQuantizer, weightQuantizer, activationQuantizer, binarySign,
-  BinaryLinear, BinaryConv2d, bitStats, snapshotBits, entropyBits, setTrainingProgress, type EdeSign, type ActivationQuantizer,
+  BinaryLinear, BinaryConv2d, bitStats, snapshotBits, entropyBits, setTrainingProgress, inputQuantizers, type EdeSign,
 } from '../src/quant/index.js';
 import { createModel } from '../src/models/index.js';
 import { UserError } from '../src/util/errors.js';
@@ -251,7 +251,7 @@ test('ede: sign forward, gradient = d/dx k tanh(t x) (central differences), t fr
 
 test('setTrainingProgress reaches every input quantizer of a model', () => {
   const m = createModel('resnet20', { activations: 'ede' });
-  const quantizers = m.namedModules().map(([, l]) => (l as { inputQuantizer?: ActivationQuantizer }).inputQuantizer).filter((q) => q?.name === 'ede') as EdeSign[];
+  const quantizers = inputQuantizers(m).filter((q) => q.name === 'ede') as EdeSign[];
   assert.equal(quantizers.length, 18);
   setTrainingProgress(m, 0.5);
   assert.ok(quantizers.every((q) => q.t === 1 && q.k === 1));

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { train, readCheckpoint, CHECKPOINT_FILE, METRICS_FILE } from '../src/train/trainer.js';
 import { resolveConfig, defaultConfig, type TrainConfig } from '../src/train/config.js';
 import { NumericError } from '../src/util/errors.js';
+import { inputQuantizers, type EdeSign } from '../src/quant/index.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/ebnn.js', import.meta.url));
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ebnn-train-'));
@@ -28,16 +29,11 @@ function weightsOf(out: string): Map<string, Float32Array> {
 }
 
 test('ede: in epoch e of E every input quantizer uses t = 0.1 * 100^(e/E), k = max(1/t, 1)', async () => {
-  let quantizers: { name: string; t?: number; k?: number }[] = [];
+  let quantizers: EdeSign[] = [];
   const seen: [number, number[], number[]][] = [];
   await train(config(tmp(), { activations: 'ede', epochs: 3, trainLimit: 128, testLimit: 64 }), {
-    onStart: ({ model }) => {
-      quantizers = model.namedModules().flatMap(([, m]) => {
-        const q = (m as { inputQuantizer?: { name: string; t?: number; k?: number } }).inputQuantizer;
-        return q?.name === 'ede' ? [q] : [];
-      });
-    },
-    onEpochStart: (epoch) => { seen.push([epoch, quantizers.map((q) => q.t!), quantizers.map((q) => q.k!)]); },
+    onStart: ({ model }) => { quantizers = inputQuantizers(model).filter((q) => q.name === 'ede') as EdeSign[]; },
+    onEpochStart: (epoch) => { seen.push([epoch, quantizers.map((q) => q.t), quantizers.map((q) => q.k)]); },
   });
   assert.equal(quantizers.length, 18);
   assert.deepEqual(seen.map(([e]) => e), [0, 1, 2]);

@@ -76,15 +76,13 @@ export class EdeSign implements ActivationQuantizer {
   static readonly T_MAX = 10;
   readonly name = 'ede';
   readonly binary = true;
-  private readonly gradient = { t: EdeSign.T_MIN, k: 1 / EdeSign.T_MIN };
+  private readonly gradient = { t: EdeSign.T_MIN, get k(): number { return Math.max(1 / this.t, 1); } };
   readonly map = signMap(2, this.gradient);
   get t(): number { return this.gradient.t; }
   get k(): number { return this.gradient.k; }
   setProgress(fraction: number): void {
     if (!(fraction >= 0 && fraction <= 1)) throw new UserError(`ede: training progress must be in [0, 1], got ${fraction}`);
-    const t = EdeSign.T_MIN * Math.pow(EdeSign.T_MAX / EdeSign.T_MIN, fraction);
-    this.gradient.t = t;
-    this.gradient.k = Math.max(1 / t, 1);
+    this.gradient.t = EdeSign.T_MIN * Math.pow(EdeSign.T_MAX / EdeSign.T_MIN, fraction);
   }
   config(): QuantizerConfig { return { name: this.name }; }
   apply(x: Tensor): Tensor { return binarySign(x, 2, this.gradient); }

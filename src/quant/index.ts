@@ -5,5 +5,5 @@ export {
 } from './weight-quantizers.js';
 export { SteSign, ApproxSign, EdeSign, Identity, activationQuantizer, registerActivationQuantizer, binarySign, type ActivationQuantizer } from './activation-quantizers.js';
 export { BinaryWeight, scalingModes, type ScalingMode, type ScalingOptions } from './binary-weight.js';
-export { BinaryConv2d, BinaryLinear, isBinaryLayer, setTrainingProgress, type BinaryLayerOptions } from './layers.js';
+export { BinaryConv2d, BinaryLinear, isBinaryLayer, inputQuantizers, setTrainingProgress, type BinaryLayerOptions } from './layers.js';
 export { bitStats, layerBitStats, overallPlusFraction, snapshotBits, entropyBits, type LayerBitStats, type GroupBitStats } from './stats.js';

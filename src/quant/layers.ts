@@ -92,13 +92,18 @@ export function isBinaryLayer(m: Module): m is BinaryConv2d | BinaryLinear {
   return m instanceof BinaryLayer;
 }
 
+/** The input quantizers of every layer of the model that has one, in module order. */
+export function inputQuantizers(model: Module): ActivationQuantizer[] {
+  return model.namedModules().flatMap(([, m]) => {
+    const q = (m as { inputQuantizer?: ActivationQuantizer }).inputQuantizer;
+    return q ? [q] : [];
+  });
+}
+
 /**
  * Tells every input quantizer of the model how far training is (epoch / epochs),
  * for gradients that change over training (EDE); the others ignore it.
  */
 export function setTrainingProgress(model: Module, fraction: number): void {
-  for (const [, m] of model.namedModules()) {
-    const q = (m as { inputQuantizer?: ActivationQuantizer }).inputQuantizer;
-    q?.setProgress?.(fraction);
-  }
+  for (const q of inputQuantizers(model)) q.setProgress?.(fraction);
 }
