@@ -2,7 +2,7 @@
 // engine and nothing leaks between them), equalbits and its PyTorch peer one
 // after the other, prints every JSON line, then one ratio line per pair.
 // `--only <prefix>[,...]` runs only the jobs whose name starts with a prefix
-// (conv2-float, conv-layers, quant, loader, models/<model>, latency/<model>); other flags such as
+// (conv2-float, conv-layers, winograd, quant, loader, models/<model>, latency/<model>); other flags such as
 // --runs and --steps go to every child.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -34,6 +34,8 @@ const allJobs: [string, string, string[]][] = [
   ['conv-layers', python, [py('conv_layers.py')]],
   ['quant', process.execPath, [path.join(here, 'quant.js')]],
   ['quant', python, [py('quant.py')]],
+  // Winograd against im2col on the 3x3 layers (no peer: both are ours).
+  ['winograd', process.execPath, [path.join(here, 'winograd.js')]],
   // The loader's own rate (no peer): its 10,000 images/s target, kept out of the timed unit tests.
   ['loader', process.execPath, [path.join(here, 'loader.js')]],
 ];

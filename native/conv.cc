@@ -1,7 +1,8 @@
 // 2-D convolution as im2col + GEMM (single-threaded OpenBLAS per call).
 // The forward of 3x3 stride-1 convs with enough channels and images goes to
 // the Winograd path instead (winograd.cc), and so does stride-1 backward
-// data, through the forward conv below.
+// data, through the forward conv below, and the weight gradient of the same
+// convs (its db is then a plain sum of dy).
 //
 // For each image, the patches of a block of output rows are unfolded into a
 // column buffer col[K = cin*kh*kw, rows*ow] (per-thread scratch) and
@@ -294,6 +295,11 @@ void conv2d_backward_weight(const ConvGeom& g, const float* x, const float* dy, 
   if (g.n == 0 || P == 0) {
     std::memset(dw, 0, sizeof(float) * wsize);
     if (db) std::memset(db, 0, sizeof(float) * g.cout);
+    return;
+  }
+  if (winograd_suits(g)) {
+    winograd_backward_weight(g, x, dy, dw);
+    if (db) bias_grad(g.n, g.cout, P, dy, db);
     return;
   }
   const bool pw = pointwise(g), pad = needs_pad(g);

@@ -102,6 +102,9 @@ bool winograd_suits(const ConvGeom& g);
 // 3x3) where a batch of small images has too few 4x4 tiles; uses the pool
 // and the kScratchCol, kScratchPad and kScratchWinogradWeights slots.
 void winograd_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y);
+// dW of conv2d_backward_weight (not db) for a geometry that winograd_suits,
+// by the same F(m x m, 3 x 3); also uses the kScratchPartial slot.
+void winograd_backward_weight(const ConvGeom& g, const float* x, const float* dy, float* dw);
 
 // ---- batch norm (batchnorm.cc) --------------------------------------------------
 void batchnorm_forward_train(int n, int c, int hw, const float* x, const float* gamma,

@@ -1,4 +1,5 @@
-// 3x3 stride-1 forward convolution by Winograd F(m x m, 3 x 3), m = 4 or 2.
+// 3x3 stride-1 convolution by Winograd F(m x m, 3 x 3), m = 4 or 2: the
+// forward pass, and the weight gradient (its adjoint, at the end of the file).
 //
 // Each m x m block of outputs (a tile) is computed from the n x n input
 // patch d around it (n = m + 2):
@@ -133,6 +134,20 @@ struct F2 {
     y[0] = s[0] + s[1] + s[2];
     y[1] = s[1] - s[2] - s[3];
   }
+  // The transposes, for the weight gradient: s = A y and g = G^T u.
+  template <class V>
+  static void output_adjoint(const V* y, V* s) {
+    s[0] = y[0];
+    s[1] = y[0] + y[1];
+    s[2] = y[0] - y[1];
+    s[3] = -y[1];
+  }
+  template <class D>
+  static void filter_adjoint(const D* u, D* g) {
+    g[0] = u[0] + (u[1] + u[2]) * 0.5;
+    g[1] = (u[1] - u[2]) * 0.5;
+    g[2] = (u[1] + u[2]) * 0.5 + u[3];
+  }
 };
 
 // F(4, 3), points 0, 1, -1, 2, -2:
@@ -173,6 +188,23 @@ struct F4 {
     y[2] = s12 + s34 * 4.0f;
     y[3] = d12 + d34 * 8.0f + s[5];
   }
+  template <class V>
+  static void output_adjoint(const V* y, V* s) {
+    const V e = y[0] + y[2], o = y[1] + y[3], e4 = y[0] + y[2] * 4.0f, o4 = y[1] * 2.0f + y[3] * 8.0f;
+    s[0] = y[0];
+    s[1] = e + o;
+    s[2] = e - o;
+    s[3] = e4 + o4;
+    s[4] = e4 - o4;
+    s[5] = y[3];
+  }
+  template <class D>
+  static void filter_adjoint(const D* u, D* g) {
+    const D s12 = u[1] + u[2], s34 = u[3] + u[4];
+    g[0] = u[0] / 4.0 - s12 / 6.0 + s34 / 24.0;
+    g[1] = (u[2] - u[1]) / 6.0 + (u[3] - u[4]) / 12.0;
+    g[2] = (s34 - s12) / 6.0 + u[5];
+  }
 };
 
 // ---- layout --------------------------------------------------------------------
@@ -194,13 +226,12 @@ struct Plan {
   int pwid;               // width of a padded input row: the columns the tiles cover
   int T;                  // tiles in a full block
   int64_t vs, ms;         // xi strides of V and M
-  Plan(const ConvGeom& g, int nth) {
+  Plan(const ConvGeom& g, int nth, int target = kTargetTiles) {
     oh = g.oh();
     ow = g.ow();
     th = static_cast<int>(ceil_div(oh, m));
     tw = static_cast<int>(ceil_div(ow, m));
     const int group = std::min(g.n, kLanes);
-    const int target = kTargetTiles;
     if (group * th * tw >= target) {  // big images: one group, part of their rows
       I = group;
       R = static_cast<int>(std::clamp<int64_t>((target + group * tw / 2) / (group * tw), 1, th));
@@ -402,16 +433,13 @@ void store_rows(const ConvGeom& g, int oh, int ow, int width, const float* t, Gr
 
 // ---- blocks ------------------------------------------------------------------------
 
-// One block: images [i0, i1) x tile rows [ty0, ty1). v, mm: the thread's V
-// and M, followed by room for the transposed rows of one group.
+// V of one block (images [i0, i1) x tile rows [ty0, ty1), T tiles), with t
+// as room for the transposed rows of one group.
 template <class W>
-void run_block(const ConvGeom& g, const Plan<W>& p, const float* x, const float* u, const float* bias,
-               float* y, int64_t i0, int64_t i1, int ty0, int ty1, float* v, float* mm) {
-  constexpr int m = W::m, nxi = W::n * W::n;
+void transform_input_block(const ConvGeom& g, const Plan<W>& p, const float* x, int64_t i0, int64_t i1, int ty0,
+                           int ty1, int T, float* v, float* t) {
+  constexpr int m = W::m;
   const int rows = ty1 - ty0, group_tiles = rows * p.tw;  // tiles of one image in the block
-  const int T = static_cast<int>((i1 - i0) * group_tiles);
-  float* t = mm + p.rows_offset();
-  const int width = m * p.tw;
   for (int64_t img = i0; img < i1; img += kLanes) {
     const Group grp{img, static_cast<int>(std::min<int64_t>(kLanes, i1 - img))};
     const int64_t base = (img - i0) * group_tiles;  // the group's first tile
@@ -424,6 +452,19 @@ void run_block(const ConvGeom& g, const Plan<W>& p, const float* x, const float*
                      vc + static_cast<int64_t>(ty * p.tw + tx) * grp.k);
     }
   }
+}
+
+// One block: images [i0, i1) x tile rows [ty0, ty1). v, mm: the thread's V
+// and M, followed by room for the transposed rows of one group.
+template <class W>
+void run_block(const ConvGeom& g, const Plan<W>& p, const float* x, const float* u, const float* bias,
+               float* y, int64_t i0, int64_t i1, int ty0, int ty1, float* v, float* mm) {
+  constexpr int m = W::m, nxi = W::n * W::n;
+  const int rows = ty1 - ty0, group_tiles = rows * p.tw;
+  const int T = static_cast<int>((i1 - i0) * group_tiles);
+  float* t = mm + p.rows_offset();
+  const int width = m * p.tw;
+  transform_input_block(g, p, x, i0, i1, ty0, ty1, T, v, t);
   for (int xi = 0; xi < nxi; xi++)
     sgemm_serial(false, false, g.cout, T, g.cin, 1.0f, u + static_cast<int64_t>(xi) * g.cout * g.cin, g.cin,
                  v + xi * p.vs, T, 0.0f, mm + xi * p.ms, T);
@@ -461,6 +502,147 @@ void forward(const ConvGeom& g, const float* x, const float* w, const float* bia
   });
 }
 
+// ---- weight gradient -------------------------------------------------------------
+// The adjoint of the forward pass. With dM = A dY A^T for each m x m tile dY
+// of the output gradient (the transpose of the output transform) and V the
+// same input tiles as above,
+//   dU[xi][cout, cin] = sum over tiles dM[xi][cout, tiles] x V[xi][cin, tiles]^T
+// (n^2 GEMMs whose inner dimension is the tiles), and dg = G^T dU G per
+// filter. Tiles that overhang the output read dY = 0, so they add nothing.
+
+// dM of one block: the output gradient's tiles, transformed into mm's layout
+// (the layout of M above). t: room for the transposed rows of one group.
+template <class W>
+void transform_grad_block(const ConvGeom& g, const Plan<W>& p, const float* dy, int64_t i0, int64_t i1, int ty0,
+                          int ty1, int T, float* mm, float* t) {
+  constexpr int m = W::m, n = W::n;
+  // dy read as an unpadded input of cout channels, so that load_rows
+  // transposes its rows and zeroes what lies past the output.
+  ConvGeom gd = g;
+  gd.cin = g.cout;
+  gd.h = p.oh;
+  gd.w = p.ow;
+  gd.ph = gd.pw = 0;
+  const int rows = ty1 - ty0, group_tiles = rows * p.tw;
+  for (int64_t img = i0; img < i1; img += kLanes) {
+    const Group grp{img, static_cast<int>(std::min<int64_t>(kLanes, i1 - img))};
+    const int64_t base = (img - i0) * group_tiles;
+    for (int co = 0; co < g.cout; co++) {
+      load_rows(gd, p, dy, grp, co, m * ty0, m * ty1, t);
+      float* mc = mm + static_cast<int64_t>(co) * T + base;
+      for (int ty = 0; ty < rows; ty++)
+        for (int tx = 0; tx < p.tw; tx++) {
+          const float* d = t + (static_cast<int64_t>(m * ty) * p.pwid + m * tx) * kLanes;
+          float* out = mc + static_cast<int64_t>(ty * p.tw + tx) * grp.k;
+          f8 cols[n][m];  // A down the columns, then along the rows
+          for (int b = 0; b < m; b++) {
+            f8 col[m], s[n];
+            for (int a = 0; a < m; a++) col[a] = load(d + (a * p.pwid + b) * kLanes);
+            W::output_adjoint(col, s);
+            for (int i = 0; i < n; i++) cols[i][b] = s[i];
+          }
+          for (int i = 0; i < n; i++) {
+            f8 s[n];
+            W::output_adjoint(cols[i], s);
+            for (int j = 0; j < n; j++) {
+              if (grp.k == kLanes) store(out + (i * n + j) * p.ms, s[j]);
+              else store(out + (i * n + j) * p.ms, s[j], grp.k);
+            }
+          }
+        }
+    }
+  }
+}
+
+// dw[co][ci] = G^T dU[.][co][ci] G for every filter, in double, rounded once.
+// A chunk of input channels is copied out of the n^2 planes first: reading
+// n^2 streams cout * cin floats apart thrashes the cache sets.
+template <class W>
+void untransform_weights(const ConvGeom& g, const float* du, float* dw) {
+  constexpr int n = W::n, nxi = n * n, chunk = 64;
+  const int64_t plane = static_cast<int64_t>(g.cout) * g.cin;
+  alignas(32) float buf[nxi][chunk];
+  for (int co = 0; co < g.cout; co++) {
+    for (int ci0 = 0; ci0 < g.cin; ci0 += chunk) {
+      const int len = std::min(chunk, g.cin - ci0);
+      for (int xi = 0; xi < nxi; xi++)
+        std::memcpy(buf[xi], du + xi * plane + static_cast<int64_t>(co) * g.cin + ci0, sizeof(float) * len);
+      for (int c = 0; c < len; c++) {
+        double gu[3][n];  // G^T down the columns of dU
+        for (int j = 0; j < n; j++) {
+          double col[n], out[3];
+          for (int i = 0; i < n; i++) col[i] = buf[i * n + j][c];
+          W::filter_adjoint(col, out);
+          for (int r = 0; r < 3; r++) gu[r][j] = out[r];
+        }
+        float* k = dw + (static_cast<int64_t>(co) * g.cin + ci0 + c) * 9;
+        for (int r = 0; r < 3; r++) {  // then G along its rows
+          double out[3];
+          W::filter_adjoint(gu[r], out);
+          for (int q = 0; q < 3; q++) k[r * 3 + q] = static_cast<float>(out[q]);
+        }
+      }
+    }
+  }
+}
+
+// Partial sums of dW: a fixed number of slots, each a fixed range of image
+// blocks (planned as for one thread), added in slot order, so that dW has
+// the same bits on any thread count (that picks the same tile size). A slot
+// keeps dU (n^2 cout cin floats, ~38 MB at 512->512) on its thread until its
+// last block. The partials (9 cout cin floats each) are capped at ~64 MB:
+// 6 slots at 512->512, enough to share out between threads. (Splitting the
+// output channels into ranges instead would cut dU's size, but it measured
+// 20-25% slower at 256->256 and 512->512.)
+constexpr int kMaxWeightSlots = 16;
+constexpr int64_t kMaxPartialBytes = 64LL << 20;
+
+template <class W>
+void backward_weight(const ConvGeom& g, const float* x, const float* dy, float* dw) {
+  constexpr int nxi = Plan<W>::nxi;
+  const int64_t flops = 2LL * g.n * g.cout * g.cin * 9 * g.oh() * g.ow();
+  const int nth = threads_for(flops, 4000000);
+  // Longer sums (the GEMMs' inner dimension) pay from 128 channels; below
+  // that they leave too few image blocks to share out (measured, batch 128).
+  const Plan<W> p(g, 1, std::min(g.cin, g.cout) >= 128 ? 2 * kTargetTiles : kTargetTiles);
+  const int64_t image_blocks = ceil_div(g.n, p.I), wsize = static_cast<int64_t>(g.cout) * g.cin * 9;
+  const int slots = static_cast<int>(std::clamp<int64_t>(
+      std::min<int64_t>({image_blocks, kMaxWeightSlots, kMaxPartialBytes / (wsize * 4)}), 1, kMaxWeightSlots));
+  reserve_scratch(kScratchCol, nth, p.v_size());
+  reserve_scratch(kScratchPad, nth, p.m_size());
+  reserve_scratch(kScratchWinogradWeights, nth, static_cast<size_t>(nxi) * g.cout * g.cin);
+  float* part = reserve_scratch(kScratchPartial, 1, static_cast<size_t>(slots) * wsize);
+  parallel_dynamic(nth, slots, [&](int tid, int64_t s) {
+    float *v = scratch(kScratchCol, tid), *mm = scratch(kScratchPad, tid);
+    float* du = scratch(kScratchWinogradWeights, tid);
+    float* t = mm + p.rows_offset();
+    int64_t b0, b1;
+    split_range(image_blocks, static_cast<int>(s), slots, b0, b1);
+    bool first = true;
+    for (int64_t ib = b0; ib < b1; ib++) {
+      const int64_t i0 = ib * p.I, i1 = std::min<int64_t>(g.n, i0 + p.I);
+      for (int ty0 = 0; ty0 < p.th; ty0 += p.R) {
+        const int ty1 = std::min(p.th, ty0 + p.R);
+        const int T = static_cast<int>((i1 - i0) * (ty1 - ty0) * p.tw);
+        transform_input_block(g, p, x, i0, i1, ty0, ty1, T, v, t);
+        transform_grad_block(g, p, dy, i0, i1, ty0, ty1, T, mm, t);
+        for (int xi = 0; xi < nxi; xi++)
+          sgemm_serial(false, true, g.cout, g.cin, T, 1.0f, mm + xi * p.ms, T, v + xi * p.vs, T, first ? 0.0f : 1.0f,
+                       du + static_cast<int64_t>(xi) * g.cout * g.cin, g.cin);
+        first = false;
+      }
+    }
+    untransform_weights<W>(g, du, part + s * wsize);
+  });
+  parallel_for(wsize, 65536 / slots, [&](int64_t a, int64_t b) {
+    std::memcpy(dw + a, part + a, sizeof(float) * (b - a));
+    for (int s = 1; s < slots; s++) {
+      const float* ps = part + s * wsize;
+      for (int64_t i = a; i < b; i++) dw[i] += ps[i];
+    }
+  });
+}
+
 // The output tile size m to use for g, or 0 for im2col.
 int tile_size(const ConvGeom& g) {
   if (!enabled() || g.kh != 3 || g.kw != 3 || g.sh != 1 || g.sw != 1 || g.ph > 2 || g.pw > 2) return 0;
@@ -481,6 +663,11 @@ bool winograd_suits(const ConvGeom& g) { return tile_size(g) != 0; }
 void winograd_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y) {
   if (tile_size(g) == 4) forward<F4>(g, x, w, bias, y);
   else forward<F2>(g, x, w, bias, y);
+}
+
+void winograd_backward_weight(const ConvGeom& g, const float* x, const float* dy, float* dw) {
+  if (tile_size(g) == 4) backward_weight<F4>(g, x, dy, dw);
+  else backward_weight<F2>(g, x, dy, dw);
 }
 
 }  // namespace eb

@@ -169,7 +169,8 @@ test('conv2d: native matches reference (forward, backward data, backward weight 
 // stride 1, >= 8 channels and >= 8 images; native/winograd.cc): F(4x4) where
 // there are >= 192 tiles of 4x4 per thread, else F(2x2) where there are >= 64
 // tiles of 2x2 per thread. Backward data (stride 1) runs as a forward conv
-// with cin and cout swapped and takes the same path. Odd sizes leave the
+// with cin and cout swapped and takes the same path; backward weight runs
+// the adjoint of the same transforms. Odd sizes leave the
 // last tile row and column overhanging the output, batches that are not a
 // multiple of 8 leave vector lanes empty, small images put several groups
 // of 8 images in one block.
@@ -181,6 +182,7 @@ const winogradCases: ConvGeometry[] = [
   geom(12, 8, 21, 25, 12, 3, 3, 1, 1, 2, 2),
   geom(56, 8, 8, 8, 8, 3, 3, 1, 1, 1, 1),      // 7 groups of 8 images over 2 blocks
   geom(8, 128, 32, 32, 8, 3, 3, 1, 1, 1, 1),   // long sums over cin
+  geom(40, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1),  // dW summed over 5 slots of 8 images
   // F(2x2)
   geom(9, 16, 7, 7, 24, 3, 3, 1, 1, 1, 1),
   geom(8, 24, 9, 5, 16, 3, 3, 1, 1, 1, 1),
@@ -188,7 +190,16 @@ const winogradCases: ConvGeometry[] = [
   geom(8, 8, 5, 9, 16, 3, 3, 1, 1, 2, 1),
   geom(20, 16, 4, 4, 16, 3, 3, 1, 1, 1, 1),    // blocks of 2 groups of 8 images, and of 4 images
   geom(9, 96, 8, 8, 8, 3, 3, 1, 1, 1, 1),
+  geom(8, 128, 8, 8, 128, 3, 3, 1, 1, 1, 1),  // dW from blocks of 256 tiles (>= 128 channels each way)
 ];
+
+/** The tile size native/winograd.cc picks for g on `threads` threads (its tile_size): 4, 2, or 0 for im2col. */
+function winogradTileSize(g: ConvGeometry, threads: number): number {
+  const oh = outSize(g.h, 3, 1, g.ph), ow = outSize(g.w, 3, 1, g.pw);
+  const nth = Math.max(1, Math.min(Math.floor((2 * g.n * g.cout * g.cin * 9 * oh * ow) / 4e6), threads));
+  const tiles = (m: number) => g.n * Math.ceil(oh / m) * Math.ceil(ow / m);
+  return tiles(4) >= 192 * nth ? 4 : tiles(2) >= 64 * nth ? 2 : 0;
+}
 
 /** max |got - want| / (1 + max |want|): the error measure the Winograd tolerance bounds. */
 function relErr(got: Float32Array, want: Float32Array): number {
@@ -197,7 +208,7 @@ function relErr(got: Float32Array, want: Float32Array): number {
   return err / (1 + maxAbs(want));
 }
 
-test('conv2d: Winograd path (forward and backward data) matches reference and is deterministic', (t) => {
+test('conv2d: Winograd path (forward, backward data, backward weight) matches reference and is deterministic', (t) => {
   const k = nat();
   const rng = new Rng(303);
   const before = k.getNumThreads();
@@ -206,22 +217,31 @@ test('conv2d: Winograd path (forward and backward data) matches reference and is
   // F(4x4) forward of 128 input channels is off by ~5e-6 of max |y|. A wrong
   // transform coefficient or a misplaced tile is off by the order of y.
   const tol: Tolerance = { rtol: 1e-4, atol: 1e-4 };
-  let worstY = 0, worstDx = 0;
+  let worstY = 0, worstDx = 0, worstDw = 0;
   try {
     k.setNumThreads(2);
     for (const g of winogradCases) {
       const { x, w, bias, dy } = convInputs(g, rng);
       const what = convName(g);
       const y = nanFilled(convOutLen(g)), yNoBias = nanFilled(convOutLen(g)), dx = nanFilled(x.length);
+      const dw = nanFilled(w.length), db = nanFilled(g.cout), dwNoDb = nanFilled(w.length);
       const yr = new Float32Array(y.length), yrNoBias = new Float32Array(y.length), dxr = new Float32Array(x.length);
+      const dwr = new Float32Array(w.length), dbr = new Float32Array(g.cout);
       ref.conv2dForward(g, x, w, bias, yr);
       ref.conv2dBackwardData(g, dy, w, dxr);
+      ref.conv2dBackwardWeight(g, x, dy, dwr, dbr);
       k.conv2dForward(g, x, w, bias, y);
       k.conv2dBackwardData(g, dy, w, dx);
+      k.conv2dBackwardWeight(g, x, dy, dw, db);
+      k.conv2dBackwardWeight(g, x, dy, dwNoDb, null);
       assertClose(y, yr, tol, `${what} forward`);
       assertClose(dx, dxr, tol, `${what} backward data`);
+      assertClose(dw, dwr, tol, `${what} backward weight`);
+      assertClose(db, dbr, REDUCTION, `${what} backward bias`);
+      assertExact(dwNoDb, dw, `${what} backward weight without db`);
       worstY = Math.max(worstY, relErr(y, yr));
       worstDx = Math.max(worstDx, relErr(dx, dxr));
+      worstDw = Math.max(worstDw, relErr(dw, dwr));
       if (g.cin <= 16) { // the bias is added in the output transform; cheap shapes only
         ref.conv2dForward(g, x, w, null, yrNoBias);
         k.conv2dForward(g, x, w, null, yNoBias);
@@ -231,11 +251,18 @@ test('conv2d: Winograd path (forward and backward data) matches reference and is
       const again = nanFilled(y.length);
       k.conv2dForward(g, x, w, bias, again);
       assertExact(again, y, `${what} forward run twice`);
+      // dW's partial sums cover fixed ranges of images, planned as for one
+      // thread, and are added in a fixed order: the same bits on 1 thread.
+      k.setNumThreads(1);
+      const dwOne = nanFilled(w.length);
+      k.conv2dBackwardWeight(g, x, dy, dwOne, null);
+      k.setNumThreads(2);
+      if (winogradTileSize(g, 1) === winogradTileSize(g, 2)) assertExact(dwOne, dw, `${what} backward weight on 1 thread`);
     }
   } finally {
     k.setNumThreads(before);
   }
-  t.diagnostic(`max error / (1 + max |ref|): forward ${worstY.toExponential(2)}, backward data ${worstDx.toExponential(2)}`);
+  t.diagnostic(`max error / (1 + max |ref|): forward ${worstY.toExponential(2)}, backward data ${worstDx.toExponential(2)}, backward weight ${worstDw.toExponential(2)}`);
 });
 
 // ---------------------------------------------------------------------------
