@@ -82,3 +82,21 @@ test('a study sweep runs each setting once, skips finished runs when rerun, and 
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
 });
+
+test('the compare report: one row per model with a column per quantizer, and per-model flips and entropy figures', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-compare-'));
+  const sweep = path.join(out, 'compare'), rep = path.join(out, 'report');
+  const train = spawnSync(process.execPath, [cli, 'experiment', 'compare', '--models', 'conv2', '--seeds', '2', '--epochs', '1', '--dataset', 'synthetic',
+    '--train-limit', '128', '--test-limit', '64', '--quiet', '-o', sweep], { encoding: 'utf8' });
+  assert.equal(train.status, 0, train.stderr);
+  const r = spawnSync(process.execPath, [cli, 'report', sweep, '-o', rep], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const md = fs.readFileSync(path.join(rep, 'report.md'), 'utf8');
+  assert.match(md, /^\| model \| sign \| bihalf \| irnet \| epochs \|$/m, md);
+  // Each cell: mean ± std over the 2 seeds, and how many seeds finished.
+  assert.match(md, /^\| conv2 \| \d+\.\d\d ± \d+\.\d\d \(2\) \| \d+\.\d\d ± \d+\.\d\d \(2\) \| \d+\.\d\d ± \d+\.\d\d \(2\) \| 1 \|$/m, md);
+  for (const what of ['flips', 'entropy']) {
+    const svg = fs.readFileSync(path.join(rep, 'figures', `compare-conv2-${what}.svg`), 'utf8');
+    for (const q of ['sign', 'bihalf', 'irnet']) assert.match(svg, new RegExp(`>${q}<`), `${what} figure has a ${q} series`);
+  }
+});

@@ -80,7 +80,48 @@ export function sweepSection(spec: SweepSpec, results: RunResult[], name: string
     curveFigure(`${name}-flips`, `${spec.study}: weight flips per epoch`, 'flips (all binary layers)', bySeries, flips),
     curveFigure(`${name}-entropy`, `${spec.study}: weight entropy after each epoch`, 'bits per weight', bySeries, entropy),
   ]) if (f) figures.push(f);
+  if (spec.study === 'compare') return compareSection(spec, done, name, md, figures);
   return { title: spec.title, markdown: md, figures };
+}
+
+/** "conv2 sign" -> ["conv2", "sign"]: a compare run's model and quantizer. */
+const modelAndQuantizer = (label: string): [string, string] => {
+  const i = label.lastIndexOf(' ');
+  return [label.slice(0, i), label.slice(i + 1)];
+};
+
+/**
+ * The compare study adds one row per model with a column per quantizer (final
+ * test top-1, mean ± std over the complete seeds), and per model the flips and
+ * entropy curves of its quantizers side by side, where the all-runs figures
+ * above mix every model.
+ */
+function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: string, figures: Figure[]): Section {
+  const byModel = groupBy(done, (r) => modelAndQuantizer(r.label)[0]);
+  const quantizers = [...new Set(done.map((r) => modelAndQuantizer(r.label)[1]))];
+  const rows = [...byModel].map(([model, rs]) => {
+    const cells = quantizers.map((q) => {
+      const complete = rs.filter((r) => modelAndQuantizer(r.label)[1] === q && r.epochsDone >= r.epochs);
+      return complete.length ? `${pm(complete.map((r) => r.finalTop1!))} (${complete.length})` : '-';
+    });
+    return `| ${model} | ${cells.join(' | ')} | ${rs[0].epochs} |`;
+  });
+  const pivot = [
+    'Final test top-1 (%) by model and quantizer, mean ± std (complete seeds):',
+    '',
+    `| model | ${quantizers.join(' | ')} | epochs |`,
+    `|---|${quantizers.map(() => '---|').join('')}---|`,
+    ...rows,
+  ].join('\n');
+  for (const [model, rs] of byModel) {
+    const bySeries = groupBy(rs, (r) => modelAndQuantizer(r.label)[1]);
+    const m = slug(model);
+    for (const f of [
+      curveFigure(`${name}-${m}-flips`, `${model}: weight flips per epoch`, 'flips (all binary layers)', bySeries, flips),
+      curveFigure(`${name}-${m}-entropy`, `${model}: weight entropy after each epoch`, 'bits per weight', bySeries, entropy),
+    ]) if (f) figures.push(f);
+  }
+  return { title: spec.title, markdown: `${pivot}\n\n${md}`, figures };
 }
 
 /** A single training run folder: its per-epoch table and curves. */
