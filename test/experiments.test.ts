@@ -10,6 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { numpyArange } from '../src/experiments/toy.js';
 import { lineChart, niceTicks } from '../src/experiments/svg.js';
+import { ratioVerdict } from '../src/experiments/report.js';
+import type { RunResult } from '../src/experiments/sweep.js';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'ebnn.js');
 
@@ -99,4 +101,21 @@ test('the compare report: one row per model with a column per quantizer, and per
     const svg = fs.readFileSync(path.join(rep, 'figures', `compare-conv2-${what}.svg`), 'utf8');
     for (const q of ['sign', 'bihalf', 'irnet']) assert.match(svg, new RegExp(`>${q}<`), `${what} figure has a ${q} series`);
   }
+});
+
+test('the ratio study says from its logs which p is best and how far p = 0.5 is from it', () => {
+  const run = (label: string, x: number | undefined, top1: number, done = 5): RunResult =>
+    ({ name: `${label}${x}`, label, x, seed: 0, epochs: 5, epochsDone: done, finalTop1: top1, bestTop1: top1, seconds: 1, metrics: [] });
+  const p4 = [0.925, 0.927, 0.923], p5 = [0.922, 0.920, 0.921];
+  const runs = [...p4.map((v) => run('bihalf(p)', 0.4, v)), ...p5.map((v) => run('bihalf(p)', 0.5, v)),
+    run('bihalf(p)', 0.6, 0.99, 2), // unfinished: not counted
+    run('sign', undefined, 0.925), run('sign', undefined, 0.924)];
+  const text = ratioVerdict(runs)!;
+  // gap 0.40 points; standard error sqrt(0.2^2/3 + 0.1^2/3) = 0.129 -> 3.1.
+  assert.match(text, /^Best enforced ratio: p = 0\.4 \(92\.50 ± 0\.20, 3 seeds\)\./, text);
+  assert.match(text, /p = 0\.5 does not come out best\*\*: 92\.10 ± 0\.10, 3 seeds, 0\.40 points lower \(3\.1 standard errors/, text);
+  assert.match(text, /sign \(no enforced ratio\): 92\.45 ± 0\.07, 2 seeds\.$/, text);
+  const best = ratioVerdict([...p5.map((v) => run('bihalf(p)', 0.5, v)), run('bihalf(p)', 0.4, 0.91)])!;
+  assert.match(best, /p = 0\.5 \(92\.10 ± 0\.10, 3 seeds\)\. \*\*p = 0\.5 comes out best\.\*\*$/, best);
+  assert.equal(ratioVerdict([run('bihalf(p)', 0.5, 0.9, 1)]), null);
 });

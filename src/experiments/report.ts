@@ -81,7 +81,37 @@ export function sweepSection(spec: SweepSpec, results: RunResult[], name: string
     curveFigure(`${name}-entropy`, `${spec.study}: weight entropy after each epoch`, 'bits per weight', bySeries, entropy),
   ]) if (f) figures.push(f);
   if (spec.study === 'compare') return compareSection(spec, done, name, md, figures);
-  return { title: spec.title, markdown: md, figures };
+  const verdict = spec.study === 'ratio' ? ratioVerdict(done) : null;
+  return { title: spec.title, markdown: verdict ? `${verdict}\n\n${md}` : md, figures };
+}
+
+/**
+ * The ratio study's question, answered from the logs: which enforced ratio p
+ * comes out best, and how far p = 0.5 is from it in standard errors of the
+ * difference of two means (sqrt(s1^2/n1 + s2^2/n2)); sign alongside. Null
+ * until some p has complete runs.
+ */
+export function ratioVerdict(results: RunResult[]): string | null {
+  const complete = results.filter((r) => r.epochsDone >= r.epochs && r.finalTop1 !== null);
+  const byX = [...groupBy(complete.filter((r) => r.x !== undefined), (r) => String(r.x))]
+    .map(([, rs]) => ({ x: rs[0].x!, ...meanStd(rs.map((r) => 100 * r.finalTop1!)) }));
+  if (!byX.length) return null;
+  const best = byX.reduce((a, b) => (b.mean > a.mean ? b : a));
+  const f = (v: number) => v.toFixed(2);
+  const ms = (g: { mean: number; std: number; n: number }) => `${f(g.mean)} ± ${f(g.std)}, ${g.n} seed${g.n === 1 ? '' : 's'}`;
+  const half = byX.find((g) => g.x === 0.5);
+  let text = `Best enforced ratio: p = ${best.x} (${ms(best)}).`;
+  if (half && half !== best) {
+    const se = Math.sqrt(half.std ** 2 / half.n + best.std ** 2 / best.n);
+    const gap = best.mean - half.mean;
+    text += ` **p = 0.5 does not come out best**: ${ms(half)}, ${f(gap)} points lower` +
+      (se > 0 ? ` (${(gap / se).toFixed(1)} standard errors of the difference).` : '.');
+  } else if (half) {
+    text += ' **p = 0.5 comes out best.**';
+  }
+  const sign = complete.filter((r) => r.x === undefined);
+  if (sign.length) text += ` ${sign[0].label} (no enforced ratio): ${ms(meanStd(sign.map((r) => 100 * r.finalTop1!)))}.`;
+  return text;
 }
 
 /** "conv2 sign" -> ["conv2", "sign"]: a compare run's model and quantizer. */
