@@ -10,8 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { numpyArange } from '../src/experiments/toy.js';
 import { lineChart, niceTicks } from '../src/experiments/svg.js';
-import { ratioVerdict } from '../src/experiments/report.js';
-import type { RunResult } from '../src/experiments/sweep.js';
+import { ratioVerdict, sweepSection } from '../src/experiments/report.js';
+import type { RunResult, SweepSpec } from '../src/experiments/sweep.js';
+import type { EpochMetrics } from '../src/train/trainer.js';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'ebnn.js');
 
@@ -118,4 +119,28 @@ test('the ratio study says from its logs which p is best and how far p = 0.5 is 
   const best = ratioVerdict([...p5.map((v) => run('bihalf(p)', 0.5, v)), run('bihalf(p)', 0.4, 0.91)])!;
   assert.match(best, /p = 0\.5 \(92\.10 ± 0\.10, 3 seeds\)\. \*\*p = 0\.5 comes out best\.\*\*$/, best);
   assert.equal(ratioVerdict([run('bihalf(p)', 0.5, 0.9, 1)]), null);
+});
+
+test('a ratio report draws sign against bi-half at p = 0.5 alone for flips and entropy', () => {
+  // Two epochs; flips and entropy differ by setting so that each series is recognisable.
+  const epoch = (e: number, flips: number, entropy: number): EpochMetrics => ({
+    epoch: e, lr: 0.1, seconds: 1, imagesPerSecond: 1,
+    train: { loss: 1, top1: 0.5, top5: 0.9, images: 10 }, test: { loss: 1, top1: 0.5, top5: 0.9, images: 10 },
+    bits: [{ name: 'fc', quantizer: 'q', groups: 1, groupSize: 100, weights: 100, plusFraction: 0.5, zeroFraction: 0, minusFraction: 0.5,
+      entropyBits: entropy, meanGroupEntropyBits: entropy, flipsUp: flips, flipsDown: 0 }],
+  } as unknown as EpochMetrics);
+  const run = (label: string, x: number | undefined, flips: number, entropy: number): RunResult =>
+    ({ name: `${label}${x}`, label, x, seed: 0, epochs: 2, epochsDone: 2, finalTop1: 0.5, bestTop1: 0.5, seconds: 1,
+      metrics: [epoch(1, flips, entropy), epoch(2, flips / 2, entropy)] });
+  const spec: SweepSpec = { study: 'ratio', title: 'ratio', xLabel: 'p', base: {}, runs: [] };
+  const section = sweepSection(spec, [run('bihalf(p)', 0.3, 777, 0.9), run('bihalf(p)', 0.5, 4000, 1), run('sign', undefined, 6000, 0.98)], 'r');
+  const fig = (file: string) => section.figures.find((f) => f.file === file)?.svg ?? assert.fail(`no ${file}`);
+  for (const what of ['flips', 'entropy']) {
+    const svg = fig(`r-sign-vs-bihalf-${what}.svg`);
+    assert.match(svg, />sign</);
+    assert.match(svg, />bihalf\(p\) 0\.5</);
+    assert.doesNotMatch(svg, /0\.3</, 'p = 0.3 is not drawn');
+  }
+  assert.match(fig('r-sign-vs-bihalf-flips.svg'), />6000</, 'the y axis reaches sign\'s 6000 flips');
+  assert.equal(sweepSection({ ...spec, study: 'prune' }, [run('sign', undefined, 1, 1)], 'r').figures.some((f) => f.file.includes('sign-vs')), false);
 });

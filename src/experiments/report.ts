@@ -81,8 +81,24 @@ export function sweepSection(spec: SweepSpec, results: RunResult[], name: string
     curveFigure(`${name}-entropy`, `${spec.study}: weight entropy after each epoch`, 'bits per weight', bySeries, entropy),
   ]) if (f) figures.push(f);
   if (spec.study === 'compare') return compareSection(spec, done, name, md, figures);
+  if (spec.study === 'ratio') figures.push(...signVsHalfFigures(done, name));
   const verdict = spec.study === 'ratio' ? ratioVerdict(done) : null;
   return { title: spec.title, markdown: verdict ? `${verdict}\n\n${md}` : md, figures };
+}
+
+/**
+ * The paper's flips and entropy comparison inside a ratio study: sign (no
+ * enforced ratio) against bi-half at p = 0.5 alone, where the all-settings
+ * figures draw every p.
+ */
+function signVsHalfFigures(done: RunResult[], name: string): Figure[] {
+  const half = done.filter((r) => r.x === 0.5), free = done.filter((r) => r.x === undefined);
+  if (!half.length || !free.length) return [];
+  const bySeries = new Map([[free[0].label, free], [`${half[0].label} 0.5`, half]]);
+  return [
+    curveFigure(`${name}-sign-vs-bihalf-flips`, 'sign vs bi-half (p = 0.5): weight flips per epoch', 'flips (all binary layers)', bySeries, flips),
+    curveFigure(`${name}-sign-vs-bihalf-entropy`, 'sign vs bi-half (p = 0.5): weight entropy after each epoch', 'bits per weight', bySeries, entropy),
+  ].filter((f): f is Figure => f !== null);
 }
 
 /**
