@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { numpyArange } from '../src/experiments/toy.js';
 import { lineChart, niceTicks } from '../src/experiments/svg.js';
 import { ratioVerdict, sweepSection } from '../src/experiments/report.js';
-import type { RunResult, SweepSpec } from '../src/experiments/sweep.js';
+import { runSweep, DIVERGED_FILE, type RunResult, type SweepSpec } from '../src/experiments/sweep.js';
+import { pruneStudy } from '../src/experiments/studies.js';
+import { buildReport, renderMarkdown } from '../src/experiments/report.js';
 import type { EpochMetrics } from '../src/train/trainer.js';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'ebnn.js');
@@ -143,4 +145,28 @@ test('a ratio report draws sign against bi-half at p = 0.5 alone for flips and e
   }
   assert.match(fig('r-sign-vs-bihalf-flips.svg'), />6000</, 'the y axis reaches sign\'s 6000 flips');
   assert.equal(sweepSection({ ...spec, study: 'prune' }, [run('sign', undefined, 1, 1)], 'r').figures.some((f) => f.file.includes('sign-vs')), false);
+});
+
+test('a sweep marks a diverged run, goes on with the next, skips it when rerun, and the report lists it', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-diverge-'));
+  const base = pruneStudy({ dataset: 'synthetic', epochs: 1, seeds: 1, extra: { trainLimit: 128, testLimit: 64 } });
+  // Float weights at a learning rate of 1e30 overflow to NaN by the third step.
+  const spec: SweepSpec = { ...base, runs: [
+    { name: 'blowup', label: 'halfmask(k)', x: 0.3, seed: 0, config: { weights: 'float', lr: 1e30, trainLimit: 384 } },
+    { name: 'fine', label: 'halfmask(k)', x: 0.5, seed: 0, config: { pruneRate: 0.5 } },
+  ] };
+  const seen: string[] = [];
+  const hooks = { onDiverged: (run: { name: string }, message: string, earlier: boolean) => seen.push(`${run.name} ${earlier} ${message}`) };
+  const first = await runSweep(spec, out, hooks);
+  assert.equal(seen.length, 1);
+  assert.match(seen[0], /^blowup false loss became (NaN|-?Infinity) at epoch 1/);
+  assert.ok(fs.existsSync(path.join(out, 'blowup', DIVERGED_FILE)));
+  assert.equal(first[1].epochsDone, 1, 'the run after the diverged one still trained');
+  assert.match(first[0].diverged ?? '', /loss became/);
+  await runSweep(spec, out, hooks);
+  assert.equal(seen.length, 2);
+  assert.match(seen[1], /^blowup true /, 'rerun: skipped, not trained again');
+  const md = renderMarkdown(buildReport([out]), 'figures');
+  assert.match(md, /^\| halfmask\(k\) \| 0\.3 \| - \| - \| 0\/1, 1 diverged \|/m, md);
+  assert.match(md, /^- blowup: loss became/m, md);
 });

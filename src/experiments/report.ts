@@ -44,19 +44,21 @@ function curveFigure(name: string, title: string, yLabel: string, bySeries: Map<
 
 /** A sweep: summary table, the study's own plot, and training curves. */
 export function sweepSection(spec: SweepSpec, results: RunResult[], name: string): Section {
-  const done = results.filter((r) => r.epochsDone > 0);
+  const done = results.filter((r) => r.epochsDone > 0 || r.diverged !== undefined);
   const bySetting = groupBy(done, (r) => `${r.label}\u0000${r.x ?? ''}`);
   const rows = [...bySetting.values()].map((rs) => {
     const complete = rs.filter((r) => r.epochsDone >= r.epochs);
     const final = complete.map((r) => r.finalTop1!);
-    return `| ${rs[0].label} | ${rs[0].x ?? ''} | ${final.length ? pm(final) : '-'} | ${complete.length ? pm(complete.map((r) => r.bestTop1!)) : '-'} | ${complete.length}/${rs.length} | ${rs[0].epochs} | ${minutes(rs.reduce((s, r) => s + r.seconds, 0) / rs.length)} |`;
+    return `| ${rs[0].label} | ${rs[0].x ?? ''} | ${final.length ? pm(final) : '-'} | ${complete.length ? pm(complete.map((r) => r.bestTop1!)) : '-'} | ${complete.length}/${rs.length}${divergedNote(rs)} | ${rs[0].epochs} | ${minutes(rs.reduce((s, r) => s + r.seconds, 0) / rs.length)} |`;
   });
+  const diverged = done.filter((r) => r.diverged !== undefined);
   const md = [
     `Runs: ${done.length} of ${results.length} started, ${results.filter((r) => r.epochsDone >= r.epochs).length} complete. Test top-1 (%), mean ± sample std over seeds; minutes of training per run (evaluation excluded).`,
     '',
     `| setting | ${spec.xLabel ?? 'x'} | final top-1 | best top-1 | seeds done | epochs | min/run |`,
     '|---|---|---|---|---|---|---|',
     ...rows,
+    ...(diverged.length ? ['', 'Diverged (loss NaN or Inf; not in the means):', '', ...diverged.map((r) => `- ${r.name}: ${r.diverged}`)] : []),
   ].join('\n');
   const figures: Figure[] = [];
   const withX = done.filter((r) => r.x !== undefined && r.epochsDone >= r.epochs);
@@ -74,14 +76,16 @@ export function sweepSection(spec: SweepSpec, results: RunResult[], name: string
     const title = `${spec.study}: final test top-1 vs ${spec.xLabel ?? 'x'}`;
     figures.push({ file: `${name}-accuracy.svg`, title, svg: lineChart({ title, xLabel: spec.xLabel ?? 'x', yLabel: 'test top-1 (%)', series }) });
   }
-  const bySeries = groupBy(done, (r) => (r.x === undefined ? r.label : `${r.label} ${r.x}`));
+  // Curves are per-epoch means over the runs of a series: diverged runs would cut them short.
+  const trained = done.filter((r) => r.diverged === undefined);
+  const bySeries = groupBy(trained, (r) => (r.x === undefined ? r.label : `${r.label} ${r.x}`));
   for (const f of [
     curveFigure(`${name}-test-top1`, `${spec.study}: test top-1 per epoch`, 'test top-1 (%)', bySeries, (m) => 100 * m.test.top1),
     curveFigure(`${name}-flips`, `${spec.study}: weight flips per epoch`, 'flips (all binary layers)', bySeries, flips),
     curveFigure(`${name}-entropy`, `${spec.study}: weight entropy after each epoch`, 'bits per weight', bySeries, entropy),
   ]) if (f) figures.push(f);
   if (spec.study === 'compare') return compareSection(spec, done, name, md, figures);
-  if (spec.study === 'ratio') figures.push(...signVsHalfFigures(done, name));
+  if (spec.study === 'ratio') figures.push(...signVsHalfFigures(trained, name));
   const verdict = spec.study === 'ratio' ? ratioVerdict(done) : null;
   return { title: spec.title, markdown: verdict ? `${verdict}\n\n${md}` : md, figures };
 }
@@ -130,6 +134,12 @@ export function ratioVerdict(results: RunResult[]): string | null {
   return text;
 }
 
+/** ", 1 diverged" after a setting's count of complete seeds, when some did. */
+function divergedNote(rs: RunResult[]): string {
+  const n = rs.filter((r) => r.diverged !== undefined).length;
+  return n ? `, ${n} diverged` : '';
+}
+
 /** "conv2 sign" -> ["conv2", "sign"]: a compare run's model and quantizer. */
 const modelAndQuantizer = (label: string): [string, string] => {
   const i = label.lastIndexOf(' ');
@@ -147,8 +157,8 @@ function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: st
   const quantizers = [...new Set(done.map((r) => modelAndQuantizer(r.label)[1]))];
   const rows = [...byModel].map(([model, rs]) => {
     const cells = quantizers.map((q) => {
-      const complete = rs.filter((r) => modelAndQuantizer(r.label)[1] === q && r.epochsDone >= r.epochs);
-      return complete.length ? `${pm(complete.map((r) => r.finalTop1!))} (${complete.length})` : '-';
+      const mine = rs.filter((r) => modelAndQuantizer(r.label)[1] === q), complete = mine.filter((r) => r.epochsDone >= r.epochs);
+      return `${complete.length ? `${pm(complete.map((r) => r.finalTop1!))} (${complete.length})` : '-'}${divergedNote(mine)}`;
     });
     return `| ${model} | ${cells.join(' | ')} | ${rs[0].epochs} |`;
   });
@@ -160,7 +170,7 @@ function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: st
     ...rows,
   ].join('\n');
   for (const [model, rs] of byModel) {
-    const bySeries = groupBy(rs, (r) => modelAndQuantizer(r.label)[1]);
+    const bySeries = groupBy(rs.filter((r) => r.diverged === undefined), (r) => modelAndQuantizer(r.label)[1]);
     const m = slug(model);
     for (const f of [
       curveFigure(`${name}-${m}-flips`, `${model}: weight flips per epoch`, 'flips (all binary layers)', bySeries, flips),

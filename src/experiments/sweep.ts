@@ -2,12 +2,19 @@
 // ratio, quantizer, model, seed), run one after another into
 // <out>/<run name>/. It is resumable by construction: rerunning the same
 // command skips finished runs and resumes an interrupted one from its
-// checkpoint, so a long study survives a crash or a cut-off session.
+// checkpoint, so a long study survives a crash or a cut-off session. A run
+// whose loss becomes NaN or Inf is marked diverged (diverged.json beside its
+// checkpoint) and the sweep goes on with the next: one unstable setting must
+// not cost the rest of a study that runs unattended for hours.
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultConfig, resolveConfig, type TrainConfig } from '../train/config.js';
 import { writeFileAtomic } from '../train/checkpoint.js';
 import { train, CHECKPOINT_FILE, METRICS_FILE, type EpochMetrics, type TrainHooks } from '../train/trainer.js';
+import { NumericError } from '../util/errors.js';
+
+/** Written into a run's folder when its training diverged; delete it to try the run again. */
+export const DIVERGED_FILE = 'diverged.json';
 
 export interface SweepRun {
   /** Folder name under the sweep's out dir (unique). */
@@ -36,6 +43,13 @@ export interface RunResult {
   finalTop1: number | null; bestTop1: number | null;
   seconds: number;
   metrics: EpochMetrics[];
+  /** Why the run stopped early, if its loss became NaN or Inf. */
+  diverged?: string;
+}
+
+function divergedMessage(dir: string): string | undefined {
+  const file = path.join(dir, DIVERGED_FILE);
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { message: string }).message : undefined;
 }
 
 /** The epochs logged so far by a run (an empty list for a run not started). */
@@ -56,7 +70,7 @@ export function runResult(spec: SweepSpec, run: SweepRun, out: string): RunResul
   return {
     name: run.name, label: run.label, x: run.x, seed: run.seed, epochs: c.epochs, epochsDone: metrics.length,
     finalTop1: top1.length ? top1[top1.length - 1] : null, bestTop1: top1.length ? Math.max(...top1) : null,
-    seconds: metrics.reduce((s, m) => s + m.seconds, 0), metrics,
+    seconds: metrics.reduce((s, m) => s + m.seconds, 0), metrics, diverged: divergedMessage(c.out),
   };
 }
 
@@ -65,6 +79,8 @@ export interface SweepHooks {
   onRun?(run: SweepRun, index: number, total: number, resumed: boolean): void;
   /** Passed to train() for each run. */
   train?: TrainHooks;
+  /** A run's loss became NaN or Inf (now, or in an earlier invocation: skipped). */
+  onDiverged?(run: SweepRun, message: string, earlier: boolean): void;
 }
 
 /** Writes sweep.json (the spec) and runs every unfinished run in order. */
@@ -74,10 +90,21 @@ export async function runSweep(spec: SweepSpec, out: string, hooks: SweepHooks =
   for (const [i, run] of spec.runs.entries()) {
     const c = runConfig(spec, run, out);
     if (readMetrics(c.out).length >= c.epochs) continue;
+    const earlier = divergedMessage(c.out);
+    if (earlier !== undefined) {
+      hooks.onDiverged?.(run, earlier, true);
+      continue;
+    }
     const resumed = fs.existsSync(path.join(c.out, CHECKPOINT_FILE));
     hooks.onRun?.(run, i, spec.runs.length, resumed);
-    const r = await train(c, hooks.train, { resume: resumed });
-    if (r.interrupted) break;
+    try {
+      const r = await train(c, hooks.train, { resume: resumed });
+      if (r.interrupted) break;
+    } catch (e) {
+      if (!(e instanceof NumericError)) throw e;
+      writeFileAtomic(path.join(c.out, DIVERGED_FILE), Buffer.from(JSON.stringify({ message: e.message }) + '\n'));
+      hooks.onDiverged?.(run, e.message, false);
+    }
   }
   return spec.runs.map((r) => runResult(spec, r, out));
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { enumerateToy, type ToyResult } from '../../experiments/toy.js';
 import { lineChart } from '../../experiments/svg.js';
-import { runSweep, type SweepSpec } from '../../experiments/sweep.js';
+import { runSweep, DIVERGED_FILE, type SweepSpec } from '../../experiments/sweep.js';
 import { studies, type StudyOptions } from '../../experiments/studies.js';
 import { writeFileAtomic } from '../../train/index.js';
 import { UserError } from '../../util/errors.js';
@@ -66,6 +66,11 @@ async function runStudy(spec: SweepSpec, out: string, flags: SweepFlags): Promis
     log(`${spec.title}: ${spec.runs.length} runs into ${out} (finished runs are skipped, an interrupted one resumes)`);
     await runSweep(spec, out, {
       onRun: (run, i, n, resumed) => { ui.run = run.name; log(`[${i + 1}/${n}] ${run.name}${resumed ? ' (resuming)' : ''}`); },
+      onDiverged: (run, message, earlier) => {
+        ui.bar?.stop(); ui.bar = null;
+        log(`  ${run.name} ${earlier ? 'diverged in an earlier invocation, skipped' : 'diverged'}: ${message}` +
+          ` (the sweep goes on; delete ${path.join(out, run.name, DIVERGED_FILE)} to try it again)`);
+      },
       train: {
         onEpochStart: (epoch, steps, start) => {
           if (!flags.quiet && process.stderr.isTTY) ui.bar = progressBar(steps, `${ui.run} epoch ${epoch + 1}`);
