@@ -590,24 +590,37 @@ void untransform_weights(const ConvGeom& g, const float* du, float* dw) {
 // blocks (planned as for one thread), added in slot order, so that dW has
 // the same bits on any thread count (that picks the same tile size). A slot
 // keeps dU (n^2 cout cin floats, ~38 MB at 512->512) on its thread until its
-// last block. The partials (9 cout cin floats each) are capped at ~64 MB:
-// 6 slots at 512->512, enough to share out between threads. (Splitting the
-// output channels into ranges instead would cut dU's size, but it measured
-// 20-25% slower at 256->256 and 512->512.)
+// last block. The partials (9 cout cin floats each) are capped at ~16 MB, but
+// at least 2 slots, and an even count: 2 at 512->512 (19 MB), 6 at 256->256,
+// which share out evenly between the 2 threads of the project's machines.
+// (Splitting the output channels into ranges instead would cut dU's size,
+// but it measured 20-25% slower at 256->256 and 512->512.)
 constexpr int kMaxWeightSlots = 16;
-constexpr int64_t kMaxPartialBytes = 64LL << 20;
+constexpr int64_t kMaxPartialBytes = 16LL << 20;
+
+int weight_slots(int64_t image_blocks, int64_t wsize) {
+  int64_t s = std::min<int64_t>({image_blocks, kMaxWeightSlots, std::max<int64_t>(2, kMaxPartialBytes / (wsize * 4))});
+  if (s > 2 && s % 2) s--;
+  return static_cast<int>(std::max<int64_t>(1, s));
+}
+
+// Tiles per block: longer sums (the GEMMs' inner dimension) pay from 128
+// channels, but V and dM (n^2 tiles (cin + cout) floats per thread) then
+// double; past 512 channels in all that costs VGG-Small's 512-channel layers
+// ~18 MB of peak memory for little speed. Below 128 channels longer blocks
+// leave too few image blocks to share out (measured, batch 128).
+int weight_block_tiles(const ConvGeom& g) {
+  return std::min(g.cin, g.cout) >= 128 && g.cin + g.cout <= 512 ? 2 * kTargetTiles : kTargetTiles;
+}
 
 template <class W>
 void backward_weight(const ConvGeom& g, const float* x, const float* dy, float* dw) {
   constexpr int nxi = Plan<W>::nxi;
   const int64_t flops = 2LL * g.n * g.cout * g.cin * 9 * g.oh() * g.ow();
   const int nth = threads_for(flops, 4000000);
-  // Longer sums (the GEMMs' inner dimension) pay from 128 channels; below
-  // that they leave too few image blocks to share out (measured, batch 128).
-  const Plan<W> p(g, 1, std::min(g.cin, g.cout) >= 128 ? 2 * kTargetTiles : kTargetTiles);
+  const Plan<W> p(g, 1, weight_block_tiles(g));
   const int64_t image_blocks = ceil_div(g.n, p.I), wsize = static_cast<int64_t>(g.cout) * g.cin * 9;
-  const int slots = static_cast<int>(std::clamp<int64_t>(
-      std::min<int64_t>({image_blocks, kMaxWeightSlots, kMaxPartialBytes / (wsize * 4)}), 1, kMaxWeightSlots));
+  const int slots = weight_slots(image_blocks, wsize);
   reserve_scratch(kScratchCol, nth, p.v_size());
   reserve_scratch(kScratchPad, nth, p.m_size());
   reserve_scratch(kScratchWinogradWeights, nth, static_cast<size_t>(nxi) * g.cout * g.cin);

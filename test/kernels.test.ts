@@ -182,7 +182,7 @@ const winogradCases: ConvGeometry[] = [
   geom(12, 8, 21, 25, 12, 3, 3, 1, 1, 2, 2),
   geom(56, 8, 8, 8, 8, 3, 3, 1, 1, 1, 1),      // 7 groups of 8 images over 2 blocks
   geom(8, 128, 32, 32, 8, 3, 3, 1, 1, 1, 1),   // long sums over cin
-  geom(40, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1),  // dW summed over 5 slots of 8 images
+  geom(40, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1),  // dW summed over 4 slots (5 blocks of 8 images)
   // F(2x2)
   geom(9, 16, 7, 7, 24, 3, 3, 1, 1, 1, 1),
   geom(8, 24, 9, 5, 16, 3, 3, 1, 1, 1, 1),
