@@ -554,15 +554,16 @@ void transform_grad_block(const ConvGeom& g, const Plan<W>& p, const float* dy, 
   }
 }
 
-// dw[co][ci] = G^T dU[.][co][ci] G for every filter, in double, rounded once.
-// A chunk of input channels is copied out of the n^2 planes first: reading
-// n^2 streams cout * cin floats apart thrashes the cache sets.
+// dw[co][ci] = G^T dU[.][co][ci] G for the filters of output channels
+// [co0, co1), in double, rounded once. A chunk of input channels is copied
+// out of the n^2 planes first: reading n^2 streams cout * cin floats apart
+// thrashes the cache sets.
 template <class W>
-void untransform_weights(const ConvGeom& g, const float* du, float* dw) {
+void untransform_weights(const ConvGeom& g, int64_t co0, int64_t co1, const float* du, float* dw) {
   constexpr int n = W::n, nxi = n * n, chunk = 64;
   const int64_t plane = static_cast<int64_t>(g.cout) * g.cin;
   alignas(32) float buf[nxi][chunk];
-  for (int co = 0; co < g.cout; co++) {
+  for (int64_t co = co0; co < co1; co++) {
     for (int ci0 = 0; ci0 < g.cin; ci0 += chunk) {
       const int len = std::min(chunk, g.cin - ci0);
       for (int xi = 0; xi < nxi; xi++)
@@ -586,17 +587,21 @@ void untransform_weights(const ConvGeom& g, const float* du, float* dw) {
   }
 }
 
-// Partial sums of dW: a fixed number of slots, each a fixed range of image
-// blocks (planned as for one thread), added in slot order, so that dW has
-// the same bits on any thread count (that picks the same tile size). A slot
-// keeps dU (n^2 cout cin floats, ~38 MB at 512->512) on its thread until its
-// last block. The partials (9 cout cin floats each) are capped at ~16 MB, but
-// at least 2 slots, and an even count: 2 at 512->512 (19 MB), 6 at 256->256,
-// which share out evenly between the 2 threads of the project's machines.
-// (Splitting the output channels into ranges instead would cut dU's size,
-// but it measured 20-25% slower at 256->256 and 512->512.)
+// Two ways to share the work between threads, both giving dW the same bits
+// on any thread count (that picks the same tile size):
+// - Small layers: slots, fixed ranges of image blocks (planned as for one
+//   thread). A slot accumulates its own dU on one thread, turns it into a dW
+//   partial, and the partials are added in slot order. The partials (9 cout
+//   cin floats each) are capped at ~16 MB, but at least 2 slots, and an even
+//   count, which shares out evenly between the 2 threads of the project's
+//   machines.
+// - Big layers, where one dU (n^2 cout cin floats) passes kMaxGradBytes: by
+//   position. Every thread transforms every block and runs the GEMMs of its
+//   own range of the n^2 positions into one shared dU, so there is one dU
+//   (~38 MB at 512->512) instead of one per thread, and no partials. The
+//   transforms done twice cost ~1% of the flops from 128 channels.
 constexpr int kMaxWeightSlots = 16;
-constexpr int64_t kMaxPartialBytes = 16LL << 20;
+constexpr int64_t kMaxPartialBytes = 16LL << 20, kMaxGradBytes = 4LL << 20;
 
 int weight_slots(int64_t image_blocks, int64_t wsize) {
   int64_t s = std::min<int64_t>({image_blocks, kMaxWeightSlots, std::max<int64_t>(2, kMaxPartialBytes / (wsize * 4))});
@@ -613,6 +618,35 @@ int weight_block_tiles(const ConvGeom& g) {
   return std::min(g.cin, g.cout) >= 128 && g.cin + g.cout <= 512 ? 2 * kTargetTiles : kTargetTiles;
 }
 
+// The GEMMs of one block for positions [x0, x1), accumulated into du
+// (overwriting it for the first block).
+template <class W>
+void accumulate_block(const ConvGeom& g, const Plan<W>& p, int T, int x0, int x1, const float* v, const float* mm,
+                      bool first, float* du) {
+  for (int xi = x0; xi < x1; xi++)
+    sgemm_serial(false, true, g.cout, g.cin, T, 1.0f, mm + xi * p.ms, T, v + xi * p.vs, T, first ? 0.0f : 1.0f,
+                 du + static_cast<int64_t>(xi) * g.cout * g.cin, g.cin);
+}
+
+// Calls f(T, v, mm) for every block of image blocks [b0, b1) in order,
+// with V and dM of the block in the thread's v and mm.
+template <class W, class F>
+void for_each_block(const ConvGeom& g, const Plan<W>& p, const float* x, const float* dy, int64_t b0, int64_t b1,
+                    int tid, F f) {
+  float *v = scratch(kScratchCol, tid), *mm = scratch(kScratchPad, tid);
+  float* t = mm + p.rows_offset();
+  for (int64_t ib = b0; ib < b1; ib++) {
+    const int64_t i0 = ib * p.I, i1 = std::min<int64_t>(g.n, i0 + p.I);
+    for (int ty0 = 0; ty0 < p.th; ty0 += p.R) {
+      const int ty1 = std::min(p.th, ty0 + p.R);
+      const int T = static_cast<int>((i1 - i0) * (ty1 - ty0) * p.tw);
+      transform_input_block(g, p, x, i0, i1, ty0, ty1, T, v, t);
+      transform_grad_block(g, p, dy, i0, i1, ty0, ty1, T, mm, t);
+      f(T, v, mm);
+    }
+  }
+}
+
 template <class W>
 void backward_weight(const ConvGeom& g, const float* x, const float* dy, float* dw) {
   constexpr int nxi = Plan<W>::nxi;
@@ -620,32 +654,38 @@ void backward_weight(const ConvGeom& g, const float* x, const float* dy, float* 
   const int nth = threads_for(flops, 4000000);
   const Plan<W> p(g, 1, weight_block_tiles(g));
   const int64_t image_blocks = ceil_div(g.n, p.I), wsize = static_cast<int64_t>(g.cout) * g.cin * 9;
-  const int slots = weight_slots(image_blocks, wsize);
+  const size_t usize = static_cast<size_t>(nxi) * g.cout * g.cin;
   reserve_scratch(kScratchCol, nth, p.v_size());
   reserve_scratch(kScratchPad, nth, p.m_size());
-  reserve_scratch(kScratchWinogradWeights, nth, static_cast<size_t>(nxi) * g.cout * g.cin);
+  if (static_cast<int64_t>(usize) * 4 > kMaxGradBytes) {  // by position, one shared dU
+    float* du = reserve_scratch(kScratchWinogradWeights, 1, usize);
+    parallel(nth, [&](int tid, int nt) {
+      int64_t x0, x1;
+      split_range(nxi, tid, nt, x0, x1);
+      bool first = true;
+      for_each_block(g, p, x, dy, 0, image_blocks, tid, [&](int T, const float* v, const float* mm) {
+        accumulate_block(g, p, T, static_cast<int>(x0), static_cast<int>(x1), v, mm, first, du);
+        first = false;
+      });
+    });
+    parallel_for(g.cout, std::max<int64_t>(1, 4096 / g.cin), [&](int64_t c0, int64_t c1) {
+      untransform_weights<W>(g, c0, c1, du, dw);
+    });
+    return;
+  }
+  const int slots = weight_slots(image_blocks, wsize);
+  reserve_scratch(kScratchWinogradWeights, nth, usize);
   float* part = reserve_scratch(kScratchPartial, 1, static_cast<size_t>(slots) * wsize);
   parallel_dynamic(nth, slots, [&](int tid, int64_t s) {
-    float *v = scratch(kScratchCol, tid), *mm = scratch(kScratchPad, tid);
     float* du = scratch(kScratchWinogradWeights, tid);
-    float* t = mm + p.rows_offset();
     int64_t b0, b1;
     split_range(image_blocks, static_cast<int>(s), slots, b0, b1);
     bool first = true;
-    for (int64_t ib = b0; ib < b1; ib++) {
-      const int64_t i0 = ib * p.I, i1 = std::min<int64_t>(g.n, i0 + p.I);
-      for (int ty0 = 0; ty0 < p.th; ty0 += p.R) {
-        const int ty1 = std::min(p.th, ty0 + p.R);
-        const int T = static_cast<int>((i1 - i0) * (ty1 - ty0) * p.tw);
-        transform_input_block(g, p, x, i0, i1, ty0, ty1, T, v, t);
-        transform_grad_block(g, p, dy, i0, i1, ty0, ty1, T, mm, t);
-        for (int xi = 0; xi < nxi; xi++)
-          sgemm_serial(false, true, g.cout, g.cin, T, 1.0f, mm + xi * p.ms, T, v + xi * p.vs, T, first ? 0.0f : 1.0f,
-                       du + static_cast<int64_t>(xi) * g.cout * g.cin, g.cin);
-        first = false;
-      }
-    }
-    untransform_weights<W>(g, du, part + s * wsize);
+    for_each_block(g, p, x, dy, b0, b1, tid, [&](int T, const float* v, const float* mm) {
+      accumulate_block(g, p, T, 0, nxi, v, mm, first, du);
+      first = false;
+    });
+    untransform_weights<W>(g, 0, g.cout, du, part + s * wsize);
   });
   parallel_for(wsize, 65536 / slots, [&](int64_t a, int64_t b) {
     std::memcpy(dw + a, part + a, sizeof(float) * (b - a));

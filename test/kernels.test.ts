@@ -265,6 +265,34 @@ test('conv2d: Winograd path (forward, backward data, backward weight) matches re
   t.diagnostic(`max error / (1 + max |ref|): forward ${worstY.toExponential(2)}, backward data ${worstDx.toExponential(2)}, backward weight ${worstDw.toExponential(2)}`);
 });
 
+test('conv2d: Winograd backward weight of a big layer, threads splitting the positions of one shared dU', () => {
+  // 288 x 256 filters: dU (16 x cout x cin floats for F(2x2)) passes 4 MB, so
+  // every thread transforms every block and runs the GEMMs of its own share
+  // of the 16 positions (native/winograd.cc, backward_weight). 32 images of
+  // 4x4 outputs take F(2x2) on 1 and on 2 threads.
+  const k = nat();
+  const before = k.getNumThreads();
+  const g = geom(32, 256, 6, 6, 288, 3, 3, 1, 1, 0, 0);
+  const { x, dy } = convInputs(g, new Rng(404));
+  const dwr = new Float32Array(g.cout * g.cin * 9), dbr = new Float32Array(g.cout);
+  ref.conv2dBackwardWeight(g, x, dy, dwr, dbr);
+  try {
+    const got: Float32Array[] = [];
+    for (const threads of [1, 2]) {
+      k.setNumThreads(threads);
+      assert.equal(winogradTileSize(g, threads), 2);
+      const dw = nanFilled(dwr.length), db = nanFilled(g.cout);
+      k.conv2dBackwardWeight(g, x, dy, dw, db);
+      assertClose(dw, dwr, { rtol: 1e-4, atol: 1e-4 }, `${convName(g)} backward weight, ${threads} thread(s)`);
+      assertClose(db, dbr, REDUCTION, `${convName(g)} backward bias, ${threads} thread(s)`);
+      got.push(dw);
+    }
+    assertExact(got[1], got[0], 'the same bits on 1 and 2 threads');
+  } finally {
+    k.setNumThreads(before);
+  }
+});
+
 // ---------------------------------------------------------------------------
 // Batch norm
 // ---------------------------------------------------------------------------
