@@ -145,10 +145,6 @@ void col2im(const ConvGeom& g, const Padded& p, const float* __restrict col, int
 // otherwise the work inside an image is split too.
 bool split_batch(int n, int nth) { return nth <= 1 || n % nth == 0 || n >= 4 * nth; }
 
-int conv_threads(const ConvGeom& g) {
-  const int64_t flops = 2LL * g.n * g.cout * g.cin * g.kh * g.kw * g.oh() * g.ow();
-  return threads_for(flops, 4000000);
-}
 
 // dW partial sums: a fixed number of slots, each over a fixed range of
 // images, reduced in slot order. The result then does not depend on which
@@ -160,6 +156,11 @@ int weight_slots(int n, int nth, int64_t asize) {
 }
 
 }  // namespace
+
+int conv_threads(const ConvGeom& g) {
+  const int64_t flops = 2LL * g.n * g.cout * g.cin * g.kh * g.kw * g.oh() * g.ow();
+  return threads_for(flops, 4000000);
+}
 
 void conv2d_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y) {
   const int oh = g.oh(), ow = g.ow(), P = oh * ow, K = g.cin * g.kh * g.kw;

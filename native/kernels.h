@@ -89,6 +89,9 @@ struct ConvGeom {
   int oh() const { return (h + 2 * ph - kh) / sh + 1; }
   int ow() const { return (w + 2 * pw - kw) / sw + 1; }
 };
+// Threads for a conv call on g: one per 4 MFLOP of direct-conv work, up to
+// the pool (shared by the im2col and Winograd paths).
+int conv_threads(const ConvGeom& g);
 void conv2d_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y);
 void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db);

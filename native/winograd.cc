@@ -486,8 +486,7 @@ void run_block(const ConvGeom& g, const Plan<W>& p, const float* x, const float*
 
 template <class W>
 void forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y) {
-  const int64_t flops = 2LL * g.n * g.cout * g.cin * 9 * g.oh() * g.ow();
-  const int nth = threads_for(flops, 4000000);
+  const int nth = conv_threads(g);
   const Plan<W> p(g, nth);
   float* u = reserve_scratch(kScratchWinogradWeights, 1, static_cast<size_t>(Plan<W>::nxi) * g.cout * g.cin);
   transform_weights<W>(g, w, u);
@@ -628,8 +627,9 @@ void accumulate_block(const ConvGeom& g, const Plan<W>& p, int T, int x0, int x1
                  du + static_cast<int64_t>(xi) * g.cout * g.cin, g.cin);
 }
 
-// Calls f(T, v, mm) for every block of image blocks [b0, b1) in order,
-// with V and dM of the block in the thread's v and mm.
+// Calls f(T, v, mm, first) for every block of image blocks [b0, b1) in
+// order, with V and dM of the block in the thread's v and mm (first: the
+// first of them, whose GEMMs overwrite dU).
 template <class W, class F>
 void for_each_block(const ConvGeom& g, const Plan<W>& p, const float* x, const float* dy, int64_t b0, int64_t b1,
                     int tid, F f) {
@@ -642,7 +642,7 @@ void for_each_block(const ConvGeom& g, const Plan<W>& p, const float* x, const f
       const int T = static_cast<int>((i1 - i0) * (ty1 - ty0) * p.tw);
       transform_input_block(g, p, x, i0, i1, ty0, ty1, T, v, t);
       transform_grad_block(g, p, dy, i0, i1, ty0, ty1, T, mm, t);
-      f(T, v, mm);
+      f(T, v, mm, ib == b0 && ty0 == 0);
     }
   }
 }
@@ -650,8 +650,7 @@ void for_each_block(const ConvGeom& g, const Plan<W>& p, const float* x, const f
 template <class W>
 void backward_weight(const ConvGeom& g, const float* x, const float* dy, float* dw) {
   constexpr int nxi = Plan<W>::nxi;
-  const int64_t flops = 2LL * g.n * g.cout * g.cin * 9 * g.oh() * g.ow();
-  const int nth = threads_for(flops, 4000000);
+  const int nth = conv_threads(g);
   const Plan<W> p(g, 1, weight_block_tiles(g));
   const int64_t image_blocks = ceil_div(g.n, p.I), wsize = static_cast<int64_t>(g.cout) * g.cin * 9;
   const size_t usize = static_cast<size_t>(nxi) * g.cout * g.cin;
@@ -662,10 +661,8 @@ void backward_weight(const ConvGeom& g, const float* x, const float* dy, float* 
     parallel(nth, [&](int tid, int nt) {
       int64_t x0, x1;
       split_range(nxi, tid, nt, x0, x1);
-      bool first = true;
-      for_each_block(g, p, x, dy, 0, image_blocks, tid, [&](int T, const float* v, const float* mm) {
+      for_each_block(g, p, x, dy, 0, image_blocks, tid, [&](int T, const float* v, const float* mm, bool first) {
         accumulate_block(g, p, T, static_cast<int>(x0), static_cast<int>(x1), v, mm, first, du);
-        first = false;
       });
     });
     parallel_for(g.cout, std::max<int64_t>(1, 4096 / g.cin), [&](int64_t c0, int64_t c1) {
@@ -680,10 +677,8 @@ void backward_weight(const ConvGeom& g, const float* x, const float* dy, float* 
     float* du = scratch(kScratchWinogradWeights, tid);
     int64_t b0, b1;
     split_range(image_blocks, static_cast<int>(s), slots, b0, b1);
-    bool first = true;
-    for_each_block(g, p, x, dy, b0, b1, tid, [&](int T, const float* v, const float* mm) {
+    for_each_block(g, p, x, dy, b0, b1, tid, [&](int T, const float* v, const float* mm, bool first) {
       accumulate_block(g, p, T, 0, nxi, v, mm, first, du);
-      first = false;
     });
     untransform_weights<W>(g, 0, g.cout, du, part + s * wsize);
   });
@@ -702,7 +697,7 @@ int tile_size(const ConvGeom& g) {
   if (g.cin < kMinChannels || g.cout < kMinChannels || g.n < kMinBatch) return 0;
   const int oh = g.oh(), ow = g.ow();
   if (oh < 1 || ow < 1) return 0;
-  const int nth = threads_for(2LL * g.n * g.cout * g.cin * 9 * oh * ow, 4000000);
+  const int nth = conv_threads(g);
   const auto tiles = [&](int m) { return g.n * ceil_div(oh, m) * ceil_div(ow, m); };
   if (tiles(4) >= kMinTilesF4 * nth) return 4;
   if (tiles(2) >= kMinTilesF2 * nth) return 2;

@@ -42,6 +42,14 @@ function curveFigure(name: string, title: string, yLabel: string, bySeries: Map<
   return { file: `${name}.svg`, title, svg: lineChart({ title, xLabel: 'epoch', yLabel, series }) };
 }
 
+/** Flips per epoch and weight entropy of the series, as `${file}-flips.svg` and `${file}-entropy.svg`. */
+function flipsAndEntropy(file: string, title: string, bySeries: Map<string, RunResult[]>): Figure[] {
+  return [
+    curveFigure(`${file}-flips`, `${title}: weight flips per epoch`, 'flips (all binary layers)', bySeries, flips),
+    curveFigure(`${file}-entropy`, `${title}: weight entropy after each epoch`, 'bits per weight', bySeries, entropy),
+  ].filter((f): f is Figure => f !== null);
+}
+
 /** A sweep: summary table, the study's own plot, and training curves. */
 export function sweepSection(spec: SweepSpec, results: RunResult[], name: string): Section {
   const done = results.filter((r) => r.epochsDone > 0 || r.diverged !== undefined);
@@ -79,14 +87,13 @@ export function sweepSection(spec: SweepSpec, results: RunResult[], name: string
   // Curves are per-epoch means over the runs of a series: diverged runs would cut them short.
   const trained = done.filter((r) => r.diverged === undefined);
   const bySeries = groupBy(trained, (r) => (r.x === undefined ? r.label : `${r.label} ${r.x}`));
-  for (const f of [
-    curveFigure(`${name}-test-top1`, `${spec.study}: test top-1 per epoch`, 'test top-1 (%)', bySeries, (m) => 100 * m.test.top1),
-    curveFigure(`${name}-flips`, `${spec.study}: weight flips per epoch`, 'flips (all binary layers)', bySeries, flips),
-    curveFigure(`${name}-entropy`, `${spec.study}: weight entropy after each epoch`, 'bits per weight', bySeries, entropy),
-  ]) if (f) figures.push(f);
+  const top1 = curveFigure(`${name}-test-top1`, `${spec.study}: test top-1 per epoch`, 'test top-1 (%)', bySeries, (m) => 100 * m.test.top1);
+  if (top1) figures.push(top1);
+  figures.push(...flipsAndEntropy(name, spec.study, bySeries));
   if (spec.study === 'compare') return compareSection(spec, done, name, md, figures);
-  if (spec.study === 'ratio') figures.push(...signVsHalfFigures(trained, name));
-  const verdict = spec.study === 'ratio' ? ratioVerdict(done) : null;
+  if (spec.study !== 'ratio') return { title: spec.title, markdown: md, figures };
+  figures.push(...signVsHalfFigures(trained, name));
+  const verdict = ratioVerdict(done);
   return { title: spec.title, markdown: verdict ? `${verdict}\n\n${md}` : md, figures };
 }
 
@@ -98,11 +105,7 @@ export function sweepSection(spec: SweepSpec, results: RunResult[], name: string
 function signVsHalfFigures(done: RunResult[], name: string): Figure[] {
   const half = done.filter((r) => r.x === 0.5), free = done.filter((r) => r.x === undefined);
   if (!half.length || !free.length) return [];
-  const bySeries = new Map([[free[0].label, free], [`${half[0].label} 0.5`, half]]);
-  return [
-    curveFigure(`${name}-sign-vs-bihalf-flips`, 'sign vs bi-half (p = 0.5): weight flips per epoch', 'flips (all binary layers)', bySeries, flips),
-    curveFigure(`${name}-sign-vs-bihalf-entropy`, 'sign vs bi-half (p = 0.5): weight entropy after each epoch', 'bits per weight', bySeries, entropy),
-  ].filter((f): f is Figure => f !== null);
+  return flipsAndEntropy(`${name}-sign-vs-bihalf`, 'sign vs bi-half (p = 0.5)', new Map([[free[0].label, free], [`${half[0].label} 0.5`, half]]));
 }
 
 /**
@@ -171,11 +174,7 @@ function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: st
   ].join('\n');
   for (const [model, rs] of byModel) {
     const bySeries = groupBy(rs.filter((r) => r.diverged === undefined), (r) => modelAndQuantizer(r.label)[1]);
-    const m = slug(model);
-    for (const f of [
-      curveFigure(`${name}-${m}-flips`, `${model}: weight flips per epoch`, 'flips (all binary layers)', bySeries, flips),
-      curveFigure(`${name}-${m}-entropy`, `${model}: weight entropy after each epoch`, 'bits per weight', bySeries, entropy),
-    ]) if (f) figures.push(f);
+    figures.push(...flipsAndEntropy(`${name}-${slug(model)}`, model, bySeries));
   }
   return { title: spec.title, markdown: `${pivot}\n\n${md}`, figures };
 }
