@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
-import type { ConvGeometry, F32, I32, I8, Kernels, PoolGeometry } from './api.js';
+import type { ConvGeometry, F32, I32, Kernels, PoolGeometry } from './api.js';
 import { outSize } from './api.js';
 import { reference } from './reference/index.js';
 import { ShapeError } from '../util/errors.js';
