@@ -35,6 +35,7 @@
         "native/addon.cc",
         "native/threads.cc",
         "native/gemm.cc",
+        "native/microgemm.cc",
         "native/conv.cc",
         "native/winograd.cc",
         "native/batchnorm.cc",

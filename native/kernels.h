@@ -83,6 +83,18 @@ void sgemm_serial(bool transA, bool transB, int m, int n, int k, float alpha, co
 // Makes OpenBLAS single-threaded (called once at load).
 void blas_init();
 
+// ---- small GEMM with A packed in advance (microgemm.cc) -------------------------
+// C[m x n] = A[m x k] x B[k x n], B and C row-major with leading dimensions
+// ldb and ldc, A packed in panels of kMr rows (packed_a_size floats, element
+// (row, col) at packed_a_index, rows past m zero). For the Winograd
+// positions' GEMMs, on the calling thread only.
+constexpr int kMr = 6;
+inline int64_t packed_a_size(int m, int k) { return static_cast<int64_t>((m + kMr - 1) / kMr) * kMr * k; }
+inline int64_t packed_a_index(int row, int col, int k) {
+  return (static_cast<int64_t>(row / kMr) * k + col) * kMr + row % kMr;
+}
+void gemm_packed_a(int m, int n, int k, const float* ap, const float* b, int ldb, float* c, int ldc);
+
 // ---- convolution (conv.cc) ----------------------------------------------------
 struct ConvGeom {
   int n, cin, h, w, cout, kh, kw, sh, sw, ph, pw;

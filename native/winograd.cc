@@ -280,7 +280,8 @@ typedef double d4 __attribute__((vector_size(32)));
 template <class W>
 void transform_weights(const ConvGeom& g, const float* w, float* u) {
   constexpr int n = W::n, nxi = n * n, chunk = 64;
-  const int64_t plane = static_cast<int64_t>(g.cout) * g.cin;
+  const int64_t plane = packed_a_size(g.cout, g.cin);
+  if (g.cout % kMr != 0) std::memset(u, 0, sizeof(float) * nxi * plane);  // the last panel's padding rows
   parallel_for(g.cout, std::max<int64_t>(1, 4096 / std::max(g.cin, 1)), [&](int64_t c0, int64_t c1) {
     alignas(32) float buf[nxi][chunk];
     for (int64_t co = c0; co < c1; co++) {
@@ -307,8 +308,10 @@ void transform_weights(const ConvGeom& g, const float* w, float* u) {
             }
           }
         }
-        for (int xi = 0; xi < nxi; xi++)
-          std::memcpy(u + xi * plane + co * g.cin + ci0, buf[xi], sizeof(float) * len);
+        for (int xi = 0; xi < nxi; xi++) {  // into U[xi]'s panel layout: ci at a stride of kMr
+          float* dst = u + xi * plane + packed_a_index(static_cast<int>(co), ci0, g.cin);
+          for (int c = 0; c < len; c++) dst[c * kMr] = buf[xi][c];
+        }
       }
     }
   });
@@ -465,9 +468,9 @@ void run_block(const ConvGeom& g, const Plan<W>& p, const float* x, const float*
   float* t = mm + p.rows_offset();
   const int width = m * p.tw;
   transform_input_block(g, p, x, i0, i1, ty0, ty1, T, v, t);
+  const int64_t uplane = packed_a_size(g.cout, g.cin);
   for (int xi = 0; xi < nxi; xi++)
-    sgemm_serial(false, false, g.cout, T, g.cin, 1.0f, u + static_cast<int64_t>(xi) * g.cout * g.cin, g.cin,
-                 v + xi * p.vs, T, 0.0f, mm + xi * p.ms, T);
+    gemm_packed_a(g.cout, T, g.cin, u + xi * uplane, v + xi * p.vs, T, mm + xi * p.ms, T);
   const int oy0 = m * ty0, oy1 = std::min(p.oh, m * ty1);
   for (int64_t img = i0; img < i1; img += kLanes) {
     const Group grp{img, static_cast<int>(std::min<int64_t>(kLanes, i1 - img))};
@@ -488,7 +491,7 @@ template <class W>
 void forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y) {
   const int nth = conv_threads(g);
   const Plan<W> p(g, nth);
-  float* u = reserve_scratch(kScratchWinogradWeights, 1, static_cast<size_t>(Plan<W>::nxi) * g.cout * g.cin);
+  float* u = reserve_scratch(kScratchWinogradWeights, 1, Plan<W>::nxi * packed_a_size(g.cout, g.cin));
   transform_weights<W>(g, w, u);
   // V in the im2col column slot, M and the row buffers in the padding slot:
   // the two paths never run at once, and sharing keeps the peak memory down.

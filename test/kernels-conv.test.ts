@@ -2,6 +2,9 @@
 // and convolution (im2col and Winograd paths).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import { outSize } from '../src/native/index.js';
 import type { ConvGeometry, Kernels } from '../src/native/index.js';
 import { ShapeError } from '../src/util/errors.js';
@@ -251,5 +254,25 @@ test('conv2d: Winograd backward weight of a big layer, threads splitting the pos
     assertExact(got[1], got[0], 'the same bits on 1 and 2 threads');
   } finally {
     k.setNumThreads(before);
+  }
+});
+
+// The Winograd GEMMs' kernel on its own, over odd shapes, in both of its
+// builds: this CPU's (AVX2/FMA where present, as the addon is built) and the
+// portable loops (what a CPU without them runs), against float64 sums.
+test('Winograd GEMM kernel (microgemm.cc): the AVX2/FMA and the portable builds match float64 sums', () => {
+  const root = new URL('..', new URL('..', import.meta.url)).pathname;
+  const dir = fs.mkdtempSync(`${os.tmpdir()}/ebnn-microgemm-`);
+  try {
+    for (const arch of ['-march=native', '-march=x86-64']) {
+      const exe = `${dir}/check${arch.slice(7)}`;
+      execFileSync('g++', ['-std=c++20', '-O2', arch, '-ffp-contract=off', '-I', `${root}native`,
+        `${root}test/native/microgemm-check.cc`, `${root}native/microgemm.cc`, '-o', exe], { stdio: 'pipe' });
+      const r = spawnSync(exe, { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${arch}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /^(\d+) of \1 cases match/);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

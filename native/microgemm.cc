@@ -1,0 +1,103 @@
+// A small register-blocked GEMM, C = A x B, for the Winograd positions'
+// products (U[xi] x V[xi]): a few hundred rows and columns, called thousands
+// of times per layer. OpenBLAS packs both operands on every call and reaches
+// about half of the FMA peak on these shapes; here A (the transformed
+// weights, the same for a whole call) is packed once, by the weight
+// transform itself, and B (the input tiles, just written by the input
+// transform) is read in place: a 16-column strip of it stays in L1 while
+// every panel of A passes over it.
+//
+// Packed A: panels of kMr rows; panel p holds rows [p kMr, p kMr + kMr) as
+// k columns of kMr floats (see packed_a_index). Rows past m are zeros.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
+namespace eb {
+
+#if defined(__AVX2__) && defined(__FMA__)
+namespace {
+
+// C[rows x 16] = one panel of A x a 16-column strip of B; rows < kMr only
+// at the bottom of C. Each output is the sum over k in order, by FMA. The 12
+// accumulators, 2 vectors of B and 1 of A take 15 of the 16 registers.
+inline void micro(int k, const float* ap, const float* b, int ldb, float* c, int ldc, int rows) {
+  __m256 acc[kMr][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < kMr; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+#pragma GCC unroll 4
+  for (int kk = 0; kk < k; kk++) {
+    const float* bk = b + static_cast<int64_t>(kk) * ldb;
+    const __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8);
+    const float* ak = ap + static_cast<int64_t>(kk) * kMr;
+#pragma GCC unroll 6
+    for (int r = 0; r < kMr; r++) {
+      const __m256 a = _mm256_broadcast_ss(ak + r);
+      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+    }
+  }
+  // Constant indices only (a loop to `rows` would index acc with a variable
+  // and move it out of the registers, every FMA above with it).
+#pragma GCC unroll 6
+  for (int r = 0; r < kMr; r++) {
+    if (r < rows) {
+      _mm256_storeu_ps(c + static_cast<int64_t>(r) * ldc, acc[r][0]);
+      _mm256_storeu_ps(c + static_cast<int64_t>(r) * ldc + 8, acc[r][1]);
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_packed_a(int m, int n, int k, const float* ap, const float* b, int ldb, float* c, int ldc) {
+  const int panels = (m + kMr - 1) / kMr;
+  // A strip narrower than 16 columns (the right edge of C) goes through a
+  // copy padded with zeros, into a 6 x 16 scratch tile.
+  thread_local std::vector<float> edge;
+  for (int j = 0; j < n; j += 16) {
+    const int cols = std::min(16, n - j);
+    const float* bj = b + j;
+    int ldbj = ldb;
+    if (cols < 16) {
+      edge.assign(static_cast<size_t>(k) * 16 + kMr * 16, 0.0f);
+      for (int kk = 0; kk < k; kk++) std::memcpy(&edge[kk * 16], b + static_cast<int64_t>(kk) * ldb + j, sizeof(float) * cols);
+      bj = edge.data();
+      ldbj = 16;
+    }
+    for (int p = 0; p < panels; p++) {
+      const int rows = std::min(kMr, m - p * kMr);
+      const float* a = ap + static_cast<int64_t>(p) * k * kMr;
+      float* cp = c + static_cast<int64_t>(p) * kMr * ldc + j;
+      if (cols == 16) {
+        micro(k, a, bj, ldbj, cp, ldc, rows);
+      } else {
+        float* tile = edge.data() + static_cast<size_t>(k) * 16;
+        micro(k, a, bj, ldbj, tile, 16, rows);
+        for (int r = 0; r < rows; r++) std::memcpy(cp + static_cast<int64_t>(r) * ldc, tile + r * 16, sizeof(float) * cols);
+      }
+    }
+  }
+}
+
+#else
+
+// Without AVX2 and FMA: the same sums in plain loops (correct, not fast).
+void gemm_packed_a(int m, int n, int k, const float* ap, const float* b, int ldb, float* c, int ldc) {
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) {
+      float s = 0.0f;
+      for (int kk = 0; kk < k; kk++) s += ap[packed_a_index(i, kk, k)] * b[static_cast<int64_t>(kk) * ldb + j];
+      c[static_cast<int64_t>(i) * ldc + j] = s;
+    }
+}
+
+#endif
+
+}  // namespace eb
