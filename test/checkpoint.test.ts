@@ -12,6 +12,7 @@ import { DataError, UserError } from '../src/util/errors.js';
 const state = () => ({
   epoch: 3, name: 'x', nested: { a: Float32Array.from([1, -2.5, NaN]), list: [Float32Array.from([7]), 2, 'z'] },
   big: new Float32Array(1000).map((_, i) => i / 7), inf: Infinity, nan: NaN, empty: new Float32Array(0),
+  codes: Int8Array.from([1, -1, 0, -1, 1]), moreCodes: new Int8Array(77).map((_, i) => (i % 3) - 1),
 });
 
 test('checkpoint round trip keeps every value and array', () => {
@@ -24,6 +25,12 @@ test('checkpoint round trip keeps every value and array', () => {
   assert.equal(back.inf, Infinity);
   assert.ok(Number.isNaN(back.nan));
   assert.equal(back.empty.length, 0);
+  assert.ok(back.codes instanceof Int8Array);
+  assert.deepEqual([...back.codes], [1, -1, 0, -1, 1]);
+  assert.deepEqual([...back.moreCodes], [...state().moreCodes]);
+  // The float array after an odd-length int8 one is still aligned and intact.
+  const mixed = decodeCheckpoint<{ a: Int8Array; b: Float32Array }>(encodeCheckpoint({ a: new Int8Array(3).fill(-1), b: Float32Array.from([0.5, 2]) }));
+  assert.deepEqual([[...mixed.a], [...mixed.b]], [[-1, -1, -1], [0.5, 2]]);
 });
 
 test('a damaged checkpoint is a DataError, never garbage', () => {

@@ -63,8 +63,28 @@ test('a run stopped mid-epoch and at an epoch boundary, then resumed, ends with 
   const mb = fs.readFileSync(path.join(b, METRICS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(mb.length, 2);
   assert.deepEqual(mb.map((m) => m.test), ma.map((m) => m.test), 'same test metrics');
+  // Flips of the epoch resumed mid-way are counted from its start (the checkpoint keeps the snapshot).
+  const flips = (ms: { bits: { flipsUp: number; flipsDown: number }[] }[]) => ms.map((m) => m.bits.map((l) => [l.flipsUp, l.flipsDown]));
+  assert.deepEqual(flips(mb), flips(ma), 'same flips per epoch');
+  assert.ok(flips(ma)[0].some(([u]) => u > 0), 'the first epoch flips some bits');
   assert.equal(ma[1].bits[0].plusFraction, 0.5);
   for (const d of [a, b]) fs.rmSync(d, { recursive: true });
+});
+
+test('checkpointMinutes saves within the epoch (0: only at epoch ends)', async () => {
+  for (const [minutes, want] of [[1e-9, [0, 2]], [0, null]] as const) {
+    const out = tmp();
+    let seen: number[] | null | undefined;
+    await train(config(out, { epochs: 1, checkpointMinutes: minutes }), {
+      onStep: ({ epoch, step }) => {
+        if (epoch !== 0 || step !== 3) return;  // the last save came after step 2, if any
+        const file = path.join(out, CHECKPOINT_FILE);
+        seen = fs.existsSync(file) ? [readCheckpoint(file).epoch, readCheckpoint(file).step] : null;
+      },
+    });
+    assert.deepEqual(seen, want, `checkpointMinutes ${minutes}`);
+    fs.rmSync(out, { recursive: true });
+  }
 });
 
 test('a stop requested from the event loop (a signal) is seen at once, not at the end of the epoch', async () => {

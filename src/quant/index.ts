@@ -6,4 +6,4 @@ export {
 export { SteSign, ApproxSign, EdeSign, Identity, activationQuantizer, registerActivationQuantizer, binarySign, type ActivationQuantizer } from './activation-quantizers.js';
 export { BinaryWeight, scalingModes, type ScalingMode, type ScalingOptions } from './binary-weight.js';
 export { BinaryConv2d, BinaryLinear, isBinaryLayer, inputQuantizers, setTrainingProgress, type BinaryLayerOptions } from './layers.js';
-export { bitStats, layerBitStats, overallPlusFraction, snapshotBits, entropyBits, type LayerBitStats, type GroupBitStats } from './stats.js';
+export { bitSnapshot, bitStats, layerBitStats, overallPlusFraction, restoreBitSnapshot, snapshotBits, entropyBits, type LayerBitStats, type GroupBitStats } from './stats.js';

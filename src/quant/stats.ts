@@ -84,6 +84,29 @@ export function snapshotBits(model: Module): void {
   }
 }
 
+/** Each binary layer's snapshot (the codes its flips are counted from), by module name: for checkpoints. */
+export function bitSnapshot(model: Module): Record<string, Int8Array> {
+  const out: Record<string, Int8Array> = {};
+  for (const [name, m] of model.namedModules()) {
+    const snap = isBinaryLayer(m) ? snapshots.get(m) : undefined;
+    if (snap) out[name] = snap;
+  }
+  return out;
+}
+
+/**
+ * Restores a bitSnapshot, so that a run resumed mid-epoch counts the epoch's
+ * flips from its start. A layer missing from it, or of another size, is
+ * snapshotted as it is now.
+ */
+export function restoreBitSnapshot(model: Module, snap: Record<string, Int8Array>): void {
+  for (const [name, m] of model.namedModules()) {
+    if (!isBinaryLayer(m)) continue;
+    const codes = m.binaryWeight().codes, saved = snap[name];
+    snapshots.set(m, saved instanceof Int8Array && saved.length === codes.length ? saved.slice() : codes.slice());
+  }
+}
+
 /**
  * Statistics of every binary layer in the model, by module name. With
  * snapshot = true (what a training loop wants once per epoch) the flips are

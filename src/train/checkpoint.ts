@@ -1,12 +1,14 @@
 // Checkpoint files: a small self-describing container for any JSON-like
-// state whose large arrays are Float32Arrays.
+// state whose large arrays are Float32Arrays (weights, optimizer moments) or
+// Int8Arrays (the codes that flips are counted from).
 //
 //   bytes 0..3   "EBCK"
 //   bytes 4..7   format version (uint32 LE)
 //   bytes 8..11  header length in bytes (uint32 LE)
 //   bytes 12..15 reserved (0)
-//   header       UTF-8 JSON; every Float32Array is replaced by {"$f32": [offset, length]}
-//   blobs        raw little-endian float32 data, each 64-byte aligned
+//   header       UTF-8 JSON; every Float32Array is replaced by {"$f32": [offset, length]},
+//                every Int8Array by {"$i8": [offset, length]}
+//   blobs        raw little-endian float32 / int8 data, each 64-byte aligned
 //   last 4 bytes CRC-32 of everything before them
 //
 // Writes are atomic (temp file, fsync, rename, fsync of the folder), so a
@@ -20,20 +22,20 @@ const MAGIC = 'EBCK';
 const VERSION = 1;
 const ALIGN = 64;
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json } | Float32Array;
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json } | Float32Array | Int8Array;
 
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
-/** Serialises state (plain JSON values and Float32Arrays) to bytes. */
+/** Serialises state (plain JSON values, Float32Arrays and Int8Arrays) to bytes. */
 export function encodeCheckpoint(state: unknown): Buffer {
-  const blobs: Float32Array[] = [];
+  const blobs: (Float32Array | Int8Array)[] = [];
   let offset = 0;
   const header = JSON.stringify(state, (_k, v: Json) => {
-    if (v instanceof Float32Array) {
+    if (v instanceof Float32Array || v instanceof Int8Array) {
       blobs.push(v);
       const at = offset;
       offset = align(offset + v.byteLength);
-      return { $f32: [at, v.length] };
+      return v instanceof Float32Array ? { $f32: [at, v.length] } : { $i8: [at, v.length] };
     }
     if (typeof v === 'number' && !Number.isFinite(v)) return { $num: String(v) }; // JSON has no NaN/Infinity
     return v;
@@ -69,14 +71,16 @@ export function decodeCheckpoint<T = unknown>(bytes: Uint8Array, name = 'checkpo
   try {
     return JSON.parse(buf.toString('utf8', 16, 16 + headerLen), (_k, v: unknown) => {
       if (v && typeof v === 'object' && '$num' in v) return Number((v as { $num: string }).$num);
-      if (!v || typeof v !== 'object' || !('$f32' in v)) return v;
-      const [off, len] = (v as { $f32: [number, number] }).$f32;
+      if (!v || typeof v !== 'object' || !('$f32' in v || '$i8' in v)) return v;
+      const f32 = '$f32' in v;
+      const [off, len] = f32 ? (v as { $f32: [number, number] }).$f32 : (v as { $i8: [number, number] }).$i8;
+      const bytes = f32 ? 4 * len : len;
       const start = dataStart + off;
-      if (!Number.isInteger(off) || !Number.isInteger(len) || off < 0 || len < 0 || start + 4 * len > dataEnd) {
+      if (!Number.isInteger(off) || !Number.isInteger(len) || off < 0 || len < 0 || start + bytes > dataEnd) {
         throw new DataError(`${name}: array reference out of bounds`);
       }
-      const arr = new Float32Array(len);
-      Buffer.from(arr.buffer).set(buf.subarray(start, start + 4 * len));
+      const arr = f32 ? new Float32Array(len) : new Int8Array(len);
+      Buffer.from(arr.buffer).set(buf.subarray(start, start + bytes));
       return arr;
     }) as T;
   } catch (e) {

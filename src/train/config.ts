@@ -41,6 +41,8 @@ export const TrainConfigSchema = z.object({
   threads: positiveInt,
   /** Data-loading worker threads (0: prepare batches on the main thread). */
   workers: z.number().int().min(0).max(4),
+  /** Minutes between checkpoints within an epoch (0: at epoch ends only); every epoch end saves one too. */
+  checkpointMinutes: z.number().min(0),
   out: z.string().min(1),
 }).strict();
 
@@ -51,7 +53,7 @@ export const defaultConfig: TrainConfig = {
   scaling: 'fixed', scaleFan: false, dataset: 'fashion-mnist', augment: false,
   epochs: 1, batchSize: 128, evalBatchSize: 500, optimizer: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false,
   weightDecay: 1e-4, schedule: 'cosine', milestones: [], gamma: 0.1, warmupEpochs: 0, seed: 0, threads: 2, workers: 1,
-  out: 'runs/latest',
+  checkpointMinutes: 10, out: 'runs/latest',
 };
 
 /**

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Tensor, tidy, noGrad, crossEntropy } from '../autograd/index.js';
 import type { Module } from '../nn/index.js';
-import { bitStats, snapshotBits, setTrainingProgress, type LayerBitStats } from '../quant/index.js';
+import { bitSnapshot, bitStats, restoreBitSnapshot, snapshotBits, setTrainingProgress, type LayerBitStats } from '../quant/index.js';
 import { createModel, modelFromConfig, type ModelConfig } from '../models/index.js';
 import { loadDataset, BatchLoader, head, type ImageDataset } from '../data/index.js';
 import { datasetDefaults, normalizationFor } from './dataset-defaults.js';
@@ -39,6 +39,8 @@ export interface CheckpointState {
   partial: { lossSum: number; correct: number; correct5: number; images: number; seconds: number };
   /** State of the global generator (dropout draws from it). */
   rng: number[];
+  /** The codes of each binary layer at the start of the epoch, which its flips are counted from (absent in older checkpoints). */
+  bits?: Record<string, Int8Array>;
 }
 
 export interface EpochMetrics {
@@ -185,16 +187,23 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}, opts: { resu
   const steps = Math.floor(trainSet.n / c.batchSize);
   hooks.onStart?.({ config: c, model, resumedFrom: resumeState ? { epoch, step: startStep } : null, train: trainSet, test: testSet, stepsPerEpoch: steps });
 
-  const save = (e: number, s: number) => saveCheckpoint(ckFile, {
-    format: 'equalbits-checkpoint', config: c, model: modelCfg, state: model.stateDict(), optimizer: optimizer.stateDict(), epoch: e, step: s, partial,
-    rng: globalRng.getState(),
-  } satisfies CheckpointState);
+  // A checkpoint at every epoch end, on a stop request, and every
+  // c.checkpointMinutes within an epoch, so that a kill loses at most that.
+  let lastSave = performance.now();
+  const save = (e: number, s: number) => {
+    saveCheckpoint(ckFile, {
+      format: 'equalbits-checkpoint', config: c, model: modelCfg, state: model.stateDict(), optimizer: optimizer.stateDict(), epoch: e, step: s, partial,
+      rng: globalRng.getState(), bits: bitSnapshot(model),
+    } satisfies CheckpointState);
+    lastSave = performance.now();
+  };
 
   let last: EpochMetrics | null = null;
   for (; epoch < c.epochs; epoch++) {
     model.train();
-    // Flips are counted per epoch from this snapshot; an epoch resumed mid-way counts from the resume.
-    snapshotBits(model);
+    // Flips are counted per epoch from this snapshot (an epoch resumed mid-way: from its saved start).
+    if (startStep > 0 && resumeState?.bits) restoreBitSnapshot(model, resumeState.bits);
+    else snapshotBits(model);
     setTrainingProgress(model, epoch / c.epochs);
     hooks.onEpochStart?.(epoch, steps, startStep);
     const t0 = performance.now() - partial.seconds * 1000;
@@ -227,6 +236,10 @@ export async function train(c: TrainConfig, hooks: TrainHooks = {}, opts: { resu
         partial.seconds = seconds;
         save(epoch, step);
         return { completedEpochs: epoch, interrupted: true, last, checkpoint: ckFile, metrics: metricsFile };
+      }
+      if (c.checkpointMinutes > 0 && step < steps && performance.now() - lastSave >= c.checkpointMinutes * 60_000) {
+        partial.seconds = seconds;
+        save(epoch, step);
       }
     }
     const seconds = (performance.now() - t0) / 1000;
