@@ -53,7 +53,7 @@ export const defaultConfig: TrainConfig = {
   scaling: 'fixed', scaleFan: false, dataset: 'fashion-mnist', augment: false,
   epochs: 1, batchSize: 128, evalBatchSize: 500, optimizer: 'sgd', lr: 0.1, momentum: 0.9, nesterov: false,
   weightDecay: 1e-4, schedule: 'cosine', milestones: [], gamma: 0.1, warmupEpochs: 0, seed: 0, threads: 2, workers: 1,
-  checkpointMinutes: 10, out: 'runs/latest',
+  checkpointMinutes: 5, out: 'runs/latest',
 };
 
 /**

@@ -116,7 +116,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'random seed', integer)
     .option('--threads <n>', 'compute threads', integer)
     .option('--workers <n>', 'data-loading worker threads (0 = main thread)', integer)
-    .option('--checkpoint-minutes <x>', 'minutes between checkpoints within an epoch (0: epoch ends only; default 10)', number)
+    .option('--checkpoint-minutes <x>', 'minutes between checkpoints within an epoch (0: epoch ends only; default 5)', number)
     .option('--out <dir>', 'output folder (checkpoint.ebck, metrics.jsonl, config.json)')
     .option('--resume', 'continue the run in --out from its checkpoint')
     .option('--overwrite', 'replace a finished or stopped run in --out')
