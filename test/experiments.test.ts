@@ -53,6 +53,12 @@ test('charts: round ticks cover the data; one marker per point, error bars drawn
   assert.equal((svg.match(/<circle/g) ?? []).length, 3);
   assert.equal((svg.match(/<polyline/g) ?? []).length, 1);
   assert.ok(svg.includes('a &lt;b&gt;'), 'title is escaped');
+  // A long series name widens the figure so that its legend text ends inside it (~7 px a character).
+  const name = 'resnet20-1w1a-bihalf-adam';
+  const wide = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name, points: [{ x: 1, y: 1 }] }, { name: 's', points: [{ x: 2, y: 2 }] }] });
+  const width = Number(/<svg [^>]*width="(\d+)"/.exec(wide)![1]);
+  const textX = Number(new RegExp(`<text x="([\\d.]+)"[^>]*>${name}<`).exec(wide)![1]);
+  assert.ok(textX + 7 * name.length <= width, `legend ends at ${textX + 7 * name.length}, figure is ${width} wide`);
 });
 
 test('experiment compare on ResNet-20: sign, bihalf and irnet under the same Adam recipe, 1W/32A and 1W/1A', () => {
@@ -169,4 +175,28 @@ test('a sweep marks a diverged run, goes on with the next, skips it when rerun, 
   const md = renderMarkdown(buildReport([out]), 'figures');
   assert.match(md, /^\| halfmask\(k\) \| 0\.3 \| - \| - \| 0\/1, 1 diverged \|/m, md);
   assert.match(md, /^- blowup: loss became/m, md);
+});
+
+test('a report of several single runs draws them on shared axes with a final/best table', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-runs-'));
+  const epoch = (e: number, top1: number, flips: number) => JSON.stringify({
+    epoch: e, lr: 0.1, seconds: 1800, imagesPerSecond: 1,
+    train: { loss: 1, top1, top5: 0.9, images: 10 }, test: { loss: 1, top1, top5: 0.9, images: 10 },
+    bits: [{ name: 'fc', quantizer: 'q', groups: 1, groupSize: 100, weights: 100, plusFraction: 0.5, zeroFraction: 0, minusFraction: 0.5,
+      entropyBits: 1, meanGroupEntropyBits: 1, flipsUp: flips, flipsDown: 0 }],
+  });
+  for (const [name, a, b] of [['sgd', 0.5, 0.6], ['adam', 0.7, 0.65]] as const) {
+    fs.mkdirSync(path.join(out, name));
+    fs.writeFileSync(path.join(out, name, 'metrics.jsonl'), `${epoch(1, a, 111)}\n${epoch(2, b, 222)}\n`);
+  }
+  const sections = buildReport([path.join(out, 'sgd'), path.join(out, 'adam')]);
+  assert.equal(sections.length, 3);
+  const both = sections[2];
+  assert.match(both.markdown, /^\| sgd \| 2 \| 60\.00 \| 60\.00 \| 1\.00 \|$/m, both.markdown);
+  assert.match(both.markdown, /^\| adam \| 2 \| 65\.00 \| 70\.00 \| 1\.00 \|$/m, both.markdown);
+  const top1 = both.figures.find((f) => f.file === 'runs-test-top1.svg')?.svg ?? assert.fail('no runs-test-top1.svg');
+  assert.match(top1, />sgd</);
+  assert.match(top1, />adam</);
+  assert.ok(both.figures.some((f) => f.file === 'runs-flips.svg'));
+  assert.equal(buildReport([path.join(out, 'sgd')]).length, 1, 'one run: no comparison section');
 });

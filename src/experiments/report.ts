@@ -180,8 +180,7 @@ function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: st
 }
 
 /** A single training run folder: its per-epoch table and curves. */
-export function runSection(dir: string, name: string): Section {
-  const metrics = readMetrics(dir);
+export function runSection(dir: string, name: string, metrics = readMetrics(dir)): Section {
   const rows = metrics.map((m) => `| ${m.epoch} | ${pct(m.train.top1)} | ${pct(m.test.top1)} | ${flips(m)} | ${entropy(m).toFixed(3)} | ${m.imagesPerSecond.toFixed(0)} | ${minutes(m.seconds)} |`);
   const md = ['| epoch | train top-1 | test top-1 | flips | entropy | img/s | min |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
   const run: RunResult = { name, label: name, seed: 0, epochs: metrics.length, epochsDone: metrics.length, finalTop1: null, bestTop1: null, seconds: 0, metrics };
@@ -189,17 +188,43 @@ export function runSection(dir: string, name: string): Section {
   return { title: `Run ${dir}`, markdown: md, figures };
 }
 
-/** Builds the sections for folders that hold a sweep (sweep.json) or one run (metrics.jsonl). */
+/**
+ * Several single runs side by side (say the same model under two
+ * optimisers): test top-1, flips and entropy per epoch, one series per run.
+ */
+export function runsCompared(runs: { name: string; metrics: EpochMetrics[] }[]): Section {
+  const bySeries = new Map(runs.map((r) => [r.name, [{ name: r.name, label: r.name, seed: 0, epochs: r.metrics.length, epochsDone: r.metrics.length,
+    finalTop1: null, bestTop1: null, seconds: 0, metrics: r.metrics } as RunResult]]));
+  const top1 = curveFigure('runs-test-top1', 'test top-1 per epoch', 'test top-1 (%)', bySeries, (m) => 100 * m.test.top1);
+  const rows = runs.map((r) => {
+    const last = r.metrics[r.metrics.length - 1], best = Math.max(...r.metrics.map((m) => m.test.top1));
+    return `| ${r.name} | ${r.metrics.length} | ${pct(last.test.top1)} | ${pct(best)} | ${(r.metrics.reduce((s, m) => s + m.seconds, 0) / 3600).toFixed(2)} |`;
+  });
+  const md = ['| run | epochs | final test top-1 | best test top-1 | hours (logged epochs) |', '|---|---|---|---|---|', ...rows].join('\n');
+  return { title: 'Runs compared', markdown: md, figures: [...(top1 ? [top1] : []), ...flipsAndEntropy('runs', 'runs', bySeries)] };
+}
+
+/**
+ * Builds the sections for folders that hold a sweep (sweep.json) or one run
+ * (metrics.jsonl); with two or more runs with logged epochs, a last section
+ * draws them on shared axes.
+ */
 export function buildReport(dirs: string[]): Section[] {
-  return dirs.map((dir) => {
+  const runs: { name: string; metrics: EpochMetrics[] }[] = [];
+  const sections = dirs.map((dir) => {
     const name = slug(path.basename(path.resolve(dir))) || 'run';
     if (fs.existsSync(path.join(dir, 'sweep.json'))) {
       const { spec, results } = loadSweep(dir);
       return sweepSection(spec, results, name);
     }
-    if (fs.existsSync(path.join(dir, 'metrics.jsonl'))) return runSection(dir, name);
+    if (fs.existsSync(path.join(dir, 'metrics.jsonl'))) {
+      const metrics = readMetrics(dir);
+      if (metrics.length) runs.push({ name, metrics });
+      return runSection(dir, name, metrics);
+    }
     throw new UserError(`${dir}: neither a sweep (sweep.json) nor a training run (metrics.jsonl)`);
   });
+  return runs.length >= 2 ? [...sections, runsCompared(runs)] : sections;
 }
 
 export function renderMarkdown(sections: Section[], figureDir: string): string {

@@ -34,7 +34,11 @@ export function niceTicks(lo: number, hi: number, count = 5, integer = false): n
 }
 
 export function lineChart(o: ChartOptions): string {
-  const W = o.width ?? 560, H = o.height ?? 340, L = 64, R = 16 + (o.series.length > 1 ? 130 : 0), T = 34, B = 48;
+  // The legend (several series) sits right of the plot, as wide as its
+  // longest name at ~7 px a character; a wider legend widens the figure
+  // rather than the names running off its edge.
+  const legend = o.series.length > 1 ? Math.max(130, 34 + 7 * Math.max(...o.series.map((s) => s.name.length))) : 0;
+  const W = (o.width ?? 560) + Math.max(0, legend - 130), H = o.height ?? 340, L = 64, R = 16 + legend, T = 34, B = 48;
   const pts = o.series.flatMap((s) => s.points);
   const xs = niceTicks(Math.min(...pts.map((p) => p.x)), Math.max(...pts.map((p) => p.x)), 6, pts.every((p) => Number.isInteger(p.x)));
   const ys = niceTicks(Math.min(...pts.map((p) => p.y - (p.err ?? 0))), Math.max(...pts.map((p) => p.y + (p.err ?? 0))));
