@@ -319,3 +319,34 @@ test('modelConfig is plain JSON and modelFromConfig rebuilds the same model', ()
   a.eval(); b.eval();
   assert.deepEqual([...noGrad(() => b.forward(x)).data], [...noGrad(() => a.forward(x)).data]);
 });
+
+test('conv4: pooling before the pair\'s second ReLU gives the same bits as ReLU then pool (hidden-networks\' order)', () => {
+  manualSeed(3);
+  const model = createModel('conv4', BIHALF) as unknown as { convs: { layers: Module[] }; linear: Module; featureSize: number } & Module;
+  const layers = model.convs.layers;
+  // Each pair is [conv, ReLU, conv, MaxPool, ReLU]; the reference runs [conv, ReLU, conv, ReLU, MaxPool].
+  const reference: Module[] = [];
+  for (let i = 0; i < layers.length; i += 5) {
+    assert.deepEqual(layers.slice(i, i + 5).map((m) => m.constructor.name), ['BinaryConv2d', 'ReLU', 'BinaryConv2d', 'MaxPool2d', 'ReLU']);
+    reference.push(layers[i], layers[i + 1], layers[i + 2], layers[i + 4], layers[i + 3]);
+  }
+  const rng = new Rng(8), batch = 4;
+  const x = new Tensor(randn(rng, batch * 3 * 32 * 32), [batch, 3, 32, 32]);
+  const labels = randLabels(rng, batch, 10);
+  const run = (forward: () => Tensor) => tidy(() => {
+    model.zeroGrad();
+    const out = forward();
+    crossEntropy(out, labels).backward();
+    return { out: Float32Array.from(out.data), grads: model.parameters().map((p) => Float32Array.from(p.gradData!)) };
+  });
+  model.train();
+  const ours = run(() => model.forward(x));
+  const theirs = run(() => {
+    let h = x;
+    for (const m of reference) h = m.forward(h);
+    return model.linear.forward(h.reshape([batch, model.featureSize]));
+  });
+  assert.deepEqual(ours.out, theirs.out);
+  ours.grads.forEach((g, i) => assert.deepEqual(g, theirs.grads[i], `gradient ${i}`));
+  assert.ok(ours.grads.every((g) => g.some((v) => v !== 0)), 'every parameter gets a gradient');
+});

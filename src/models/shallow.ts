@@ -20,8 +20,9 @@ import type { ResolvedOptions } from './options.js';
 const WIDTHS = [64, 128, 256, 512];
 
 export class ShallowConvNet extends Module {
-  // Sequentials laid out as hidden-networks' (ReLU and pool included), so that
-  // parameter names match its state dicts: convs.0, convs.2, convs.5, ..., linear.0/2/4.
+  // Sequentials laid out as hidden-networks' (ReLU and pool included, the pair's
+  // pool and ReLU swapped), so that parameter names match its state dicts:
+  // convs.0, convs.2, convs.5, ..., linear.0/2/4.
   readonly convs: Sequential;
   readonly linear: Sequential;
   readonly featureSize: number;
@@ -33,7 +34,11 @@ export class ShallowConvNet extends Module {
     let c = o.inChannels, size = o.imageSize;
     for (let p = 0; p < depth / 2; p++) {
       const a = f.binaryConv(c, WIDTHS[p], 3, { padding: 1 }), b = f.binaryConv(WIDTHS[p], WIDTHS[p], 3, { padding: 1 });
-      convLayers.push(a, new ReLU(), b, new ReLU(), new MaxPool2d(2));
+      // Pool before the second ReLU: max and ReLU commute (relu(max x) = max(relu x),
+      // and both route the gradient to the same element or to none), so the
+      // outputs and gradients are bit-identical to hidden-networks' ReLU-then-pool,
+      // with the ReLU on a 4x smaller tensor (test/models.test.ts checks it).
+      convLayers.push(a, new ReLU(), b, new MaxPool2d(2), new ReLU());
       weighted.push(a, b);
       c = WIDTHS[p];
       size = Math.floor(size / 2);
