@@ -99,11 +99,33 @@ test('ties are broken by index, identically on every run and in both backends', 
   }
 });
 
+test('native and reference rankCodes agree on every vector of up to 6 values from {0, 1, 2} and every pair of cuts', () => {
+  assert.ok(native, nativeLoadError());
+  // Every way ties can straddle one or both cuts, including a cut that leaves exactly one equal key out.
+  let cases = 0;
+  for (let n = 1; n <= 6; n++) {
+    for (let v = 0; v < 3 ** n; v++) {
+      const latent = Float32Array.from({ length: n }, (_, i) => Math.floor(v / 3 ** i) % 3);
+      for (let low = 0; low <= n; low++) {
+        for (let high = low; high <= n; high++) {
+          const a = new Int8Array(n), b = new Int8Array(n);
+          native!.rankCodes(1, n, latent, low, high, a);
+          referenceKernels.rankCodes(1, n, latent, low, high, b);
+          assertExact(a, b, `rankCodes [${latent.join(', ')}] cuts ${low},${high}`);
+          cases++;
+        }
+      }
+    }
+  }
+  assert.equal(cases, [1, 2, 3, 4, 5, 6].reduce((s, n) => s + 3 ** n * ((n + 1) * (n + 2)) / 2, 0));
+});
+
 test('native and reference quantizers give identical codes on random tensors', () => {
   assert.ok(native, nativeLoadError());
   const rng = new Rng(3);
-  for (const [groups, n] of [[1, 1], [7, 9], [64, 576], [3, 4608], [2, 16384], [5, 1000]]) {
-    const latent = randn(rng, groups * n);
+  for (const [groups, n, distinct] of [[1, 1, 0], [7, 9, 0], [64, 576, 0], [3, 4608, 0], [2, 16384, 0], [5, 1000, 0], [4, 2000, 7], [3, 577, 2]]) {
+    // distinct > 0: only that many values, so every cut falls inside a run of equal keys.
+    const latent = randn(rng, groups * n).map((v) => (distinct ? Math.min(distinct - 1, Math.floor(Math.abs(v) * 2)) - 1.5 : v));
     latent[0] = -0; if (latent.length > 3) { latent[1] = 0; latent[2] = Infinity; latent[3] = -Infinity; }
     for (const [low, high] of [[0, 0], [Math.floor(n / 2), Math.floor(n / 2)], [Math.floor(n / 4), Math.floor((3 * n) / 4)], [n, n], [Math.floor(n / 10), n]]) {
       const a = new Int8Array(groups * n), b = new Int8Array(groups * n);
