@@ -200,3 +200,20 @@ test('a report of several single runs draws them on shared axes with a final/bes
   assert.ok(both.figures.some((f) => f.file === 'runs-flips.svg'));
   assert.equal(buildReport([path.join(out, 'sgd')]).length, 1, 'one run: no comparison section');
 });
+
+test('experiment prune --scale-fan: every run scales by the unpruned fan-in, k = 0 left out, its own default folder', () => {
+  const spec = pruneStudy({ scaleFan: true });
+  assert.equal(spec.base.scaleFan, true);
+  assert.equal(spec.base.weights, 'halfmask');
+  assert.deepEqual(spec.runs.map((r) => r.config.pruneRate), [0.3, 0.5, 0.7, 0.9]);
+  assert.equal(pruneStudy().base.scaleFan, undefined);
+  assert.deepEqual(pruneStudy().runs.map((r) => r.config.pruneRate), [0, 0.3, 0.5, 0.7, 0.9]);
+  // Through the CLI: one synthetic epoch, and the run's config.json says scaleFan.
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-scalefan-'));
+  const r = spawnSync(process.execPath, [cli, 'experiment', 'prune', '--scale-fan', '--dataset', 'synthetic', '--epochs', '1',
+    '--train-limit', '128', '--test-limit', '32', '--quiet'], { encoding: 'utf8', cwd });
+  assert.equal(r.status, 0, r.stderr);
+  const config = JSON.parse(fs.readFileSync(path.join(cwd, 'runs', 'prune-scalefan-synthetic', 'k0.9-s0', 'config.json'), 'utf8'));
+  assert.equal(config.scaleFan, true);
+  assert.equal(config.pruneRate, 0.9);
+});

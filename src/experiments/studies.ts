@@ -82,13 +82,18 @@ function resnet20Variant(m: string): Partial<TrainConfig> {
   return { ...recipe('resnet20-adam'), model: 'resnet20', activations: m === 'resnet20-1w1a' ? 'ste_sign' : 'float' };
 }
 
-/** Binary weight pruning: halfmask at several prune rates on Conv2. */
-export function pruneStudy(o: StudyOptions = {}): SweepSpec {
-  const rates = [0, 0.3, 0.5, 0.7, 0.9];
+/**
+ * Binary weight pruning: halfmask at several prune rates on Conv2. With
+ * scaleFan each layer's fixed scale counts only its unpruned weights
+ * (method.md's scale_fan), which keeps the activations' scale as k grows;
+ * k = 0 is then the same run as without it, so it is left out.
+ */
+export function pruneStudy(o: StudyOptions & { scaleFan?: boolean } = {}): SweepSpec {
+  const rates = o.scaleFan ? [0.3, 0.5, 0.7, 0.9] : [0, 0.3, 0.5, 0.7, 0.9];
   const epochs = o.epochs ?? 10, seeds = o.seeds ?? 1;
   return {
-    study: 'prune', title: `halfmask pruning: conv2 on CIFAR-10, ${epochs} epochs`, xLabel: 'prune rate k',
-    base: { ...datasetBase(o, 'conv2'), dataDir: o.dataDir, epochs, weights: 'halfmask', ...o.extra },
+    study: 'prune', title: `halfmask pruning${o.scaleFan ? ' (scale-fan)' : ''}: conv2 on CIFAR-10, ${epochs} epochs`, xLabel: 'prune rate k',
+    base: { ...datasetBase(o, 'conv2'), dataDir: o.dataDir, epochs, weights: 'halfmask', ...(o.scaleFan ? { scaleFan: true } : {}), ...o.extra },
     runs: seeded(seeds, (seed) => rates.map((k) => ({ name: `k${fmt(k)}-s${seed}`, label: 'halfmask(k)', x: k, seed, config: { pruneRate: k } }))),
   };
 }

@@ -46,7 +46,7 @@ function registerToy(exp: Command): void {
 
 interface SweepFlags {
   dataset?: string; dataDir?: string; epochs?: number; seeds?: number; out?: string; models?: string;
-  trainLimit?: number; testLimit?: number; threads?: number; dryRun?: boolean; quiet?: boolean;
+  trainLimit?: number; testLimit?: number; threads?: number; dryRun?: boolean; quiet?: boolean; scaleFan?: boolean;
 }
 
 /** Runs a study's sweep: one line per epoch, a progress bar on a terminal, Ctrl-C saves and stops. */
@@ -105,16 +105,18 @@ function studyCommand(exp: Command, name: keyof typeof studies, description: str
     .option('--dry-run', 'list the runs and exit')
     .option('--quiet', 'no progress bar');
   if (name === 'compare') cmd.option('--models <list>', 'comma-separated: conv2,conv4,conv6,conv8,resnet20,resnet20-1w1a', 'conv2,conv4,conv6,conv8');
+  if (name === 'prune') cmd.option('--scale-fan', 'scale each layer by its unpruned fan-in (gain / sqrt((1 - k) fan_in)); skips k = 0, where it changes nothing');
   cmd.action(async (flags: SweepFlags) => {
     if (!datasets.includes(flags.dataset!)) throw new UserError(`${name}: --dataset must be one of ${datasets.join(', ')}, got "${flags.dataset}"`);
     const extra = Object.fromEntries(Object.entries({ trainLimit: flags.trainLimit, testLimit: flags.testLimit, threads: flags.threads }).filter(([, v]) => v !== undefined));
-    const o: StudyOptions & { models?: string[] } = {
+    const o: StudyOptions & { models?: string[]; scaleFan?: boolean } = {
       dataset: flags.dataset as StudyOptions['dataset'], dataDir: flags.dataDir, epochs: flags.epochs, seeds: flags.seeds, extra,
-      models: flags.models?.split(',').map((m) => m.trim()).filter(Boolean),
+      models: flags.models?.split(',').map((m) => m.trim()).filter(Boolean), scaleFan: flags.scaleFan,
     };
     if (flags.epochs !== undefined && flags.epochs < 1) throw new UserError('--epochs must be at least 1');
     if (flags.seeds !== undefined && flags.seeds < 1) throw new UserError('--seeds must be at least 1');
-    await runStudy(studies[name](o), flags.out ?? path.join('runs', `${name}-${flags.dataset}`), flags);
+    const defaultOut = path.join('runs', `${name}${flags.scaleFan ? '-scalefan' : ''}-${flags.dataset}`);
+    await runStudy(studies[name](o), flags.out ?? defaultOut, flags);
   });
 }
 
