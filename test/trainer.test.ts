@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { train, readCheckpoint, CHECKPOINT_FILE, METRICS_FILE } from '../src/train/trainer.js';
+import { train, readCheckpoint, topk, CHECKPOINT_FILE, METRICS_FILE } from '../src/train/trainer.js';
 import { resolveConfig, defaultConfig, type TrainConfig } from '../src/train/config.js';
 import { NumericError } from '../src/util/errors.js';
 import { inputQuantizers, type EdeSign } from '../src/quant/index.js';
@@ -162,4 +162,18 @@ test('the CLI answers bad input with one line on stderr and exit code 2', () => 
     assert.match(lines[0], pattern, args.join(' '));
   }
   fs.rmSync(dir, { recursive: true });
+});
+
+test('topk: ties rank by class index as argmax does, so all-equal logits score class 0\'s share; NaN is a miss', async () => {
+  const { Tensor } = await import('../src/autograd/index.js');
+  // 10 images of 10 classes, label i for image i, every logit 0: only label 0 is a top-1 hit, labels 0-4 top-5.
+  const flat = new Tensor(new Float32Array(100), [10, 10]);
+  assert.deepEqual(topk(flat, Int32Array.from({ length: 10 }, (_, i) => i)), { top1: 1, top5: 5 });
+  const rows = new Tensor(Float32Array.from([
+    0.1, 0.9, 0.5, 0.9, // label 3 ties class 1 ahead of it: rank 1, a top-5 hit only
+    0.1, 0.9, 0.5, 0.9, // label 1: the first of the tied maxima, a top-1 hit
+    NaN, 0.2, 0.1, 0.0, // label 0 is NaN: a miss, even though no logit is above it
+    0.3, 0.2, 0.1, 0.0, // label 0: a plain hit
+  ]), [4, 4]);
+  assert.deepEqual(topk(rows, Int32Array.from([3, 1, 0, 0])), { top1: 2, top5: 3 });
 });

@@ -90,17 +90,24 @@ function makeSchedule(c: TrainConfig): Schedule {
   return c.warmupEpochs > 0 ? linearWarmup(main, c.warmupEpochs) : main;
 }
 
-/** Top-1 and top-5 hits of logits [n, classes]. */
+/**
+ * Top-1 and top-5 hits of logits [n, classes]. The label's rank counts the
+ * classes with a higher logit and those with an equal one at a lower index,
+ * as a stable sort (and argmax, which picks the first maximum) orders them:
+ * a network whose logits are all equal (a dead ReLU net, say) then scores
+ * the frequency of class 0, not 100%. A NaN logit for the label is a miss.
+ */
 export function topk(logits: Tensor, labels: Int32Array): { top1: number; top5: number } {
   const [n, k] = logits.shape;
   let top1 = 0, top5 = 0;
   for (let i = 0; i < n; i++) {
     const row = logits.data.subarray(i * k, (i + 1) * k);
-    const target = row[labels[i]];
-    let above = 0; // classes that beat the label (ties count for the label)
-    for (let j = 0; j < k; j++) if (row[j] > target) above++;
-    if (above === 0) top1++;
-    if (above < 5) top5++;
+    const label = labels[i], target = row[label];
+    if (Number.isNaN(target)) continue;
+    let rank = 0;
+    for (let j = 0; j < k; j++) if (row[j] > target || (row[j] === target && j < label)) rank++;
+    if (rank === 0) top1++;
+    if (rank < 5) top5++;
   }
   return { top1, top5 };
 }
