@@ -168,12 +168,17 @@ test('topk: ties rank by class index as argmax does, so all-equal logits score c
   const { Tensor } = await import('../src/autograd/index.js');
   // 10 images of 10 classes, label i for image i, every logit 0: only label 0 is a top-1 hit, labels 0-4 top-5.
   const flat = new Tensor(new Float32Array(100), [10, 10]);
-  assert.deepEqual(topk(flat, Int32Array.from({ length: 10 }, (_, i) => i)), { top1: 1, top5: 5 });
+  assert.deepEqual(topk(flat, Int32Array.from({ length: 10 }, (_, i) => i)), { top1: 1, top5: 5, constant: 10 });
   const rows = new Tensor(Float32Array.from([
     0.1, 0.9, 0.5, 0.9, // label 3 ties class 1 ahead of it: rank 1, a top-5 hit only
     0.1, 0.9, 0.5, 0.9, // label 1: the first of the tied maxima, a top-1 hit
     NaN, 0.2, 0.1, 0.0, // label 0 is NaN: a miss, even though no logit is above it
     0.3, 0.2, 0.1, 0.0, // label 0: a plain hit
   ]), [4, 4]);
-  assert.deepEqual(topk(rows, Int32Array.from([3, 1, 0, 0])), { top1: 2, top5: 3 });
+  assert.deepEqual(topk(rows, Int32Array.from([3, 1, 0, 0])), { top1: 2, top5: 3, constant: 0 });
+  // The epoch line warns when most test images got all-equal logits.
+  const { deadNetworkWarning } = await import('../src/cli/format.js');
+  assert.match(deadNetworkWarning({ constant: 0.9 }), /all logits equal on 90\.00% of test images \(a dead network\?\)/);
+  assert.equal(deadNetworkWarning({ constant: 0.1 }), '');
+  assert.equal(deadNetworkWarning({}), '', 'older logs have no constant field');
 });

@@ -47,7 +47,8 @@ export interface EpochMetrics {
   epoch: number;
   lr: number;
   train: { loss: number; top1: number; top5: number; images: number };
-  test: { loss: number; top1: number; top5: number; images: number };
+  /** constant: the fraction of images whose logits were all equal (a dead network); absent in older logs. */
+  test: { loss: number; top1: number; top5: number; images: number; constant?: number };
   seconds: number;
   imagesPerSecond: number;
   bits: LayerBitStats[];
@@ -96,12 +97,14 @@ function makeSchedule(c: TrainConfig): Schedule {
  * as a stable sort (and argmax, which picks the first maximum) orders them:
  * a network whose logits are all equal (a dead ReLU net, say) then scores
  * the frequency of class 0, not 100%. A NaN logit for the label is a miss.
+ * constant counts the images whose logits are all equal.
  */
-export function topk(logits: Tensor, labels: Int32Array): { top1: number; top5: number } {
+export function topk(logits: Tensor, labels: Int32Array): { top1: number; top5: number; constant: number } {
   const [n, k] = logits.shape;
-  let top1 = 0, top5 = 0;
+  let top1 = 0, top5 = 0, constant = 0;
   for (let i = 0; i < n; i++) {
     const row = logits.data.subarray(i * k, (i + 1) * k);
+    if (row.every((v) => v === row[0])) constant++;
     const label = labels[i], target = row[label];
     if (Number.isNaN(target)) continue;
     let rank = 0;
@@ -109,24 +112,24 @@ export function topk(logits: Tensor, labels: Int32Array): { top1: number; top5: 
     if (rank === 0) top1++;
     if (rank < 5) top5++;
   }
-  return { top1, top5 };
+  return { top1, top5, constant };
 }
 
 /** Loss, top-1 and top-5 of a model on a dataset, in eval mode. */
 export async function evaluateModel(model: Module, loader: BatchLoader, ds: ImageDataset, onBatch?: (done: number) => void): Promise<EpochMetrics['test']> {
   model.eval();
-  let lossSum = 0, top1 = 0, top5 = 0, images = 0;
+  let lossSum = 0, top1 = 0, top5 = 0, constant = 0, images = 0;
   for await (const b of loader.epoch(0)) {
     // noGrad and tidy are synchronous scopes: keep the awaits outside them.
     noGrad(() => tidy(() => {
       const logits = model.forward(new Tensor(b.x, [b.size, ds.c, ds.h, ds.w]));
       lossSum += crossEntropy(logits, b.y).item() * b.size;
       const t = topk(logits, b.y);
-      top1 += t.top1; top5 += t.top5; images += b.size;
+      top1 += t.top1; top5 += t.top5; constant += t.constant; images += b.size;
     }));
     onBatch?.(images);
   }
-  return { loss: lossSum / images, top1: top1 / images, top5: top5 / images, images };
+  return { loss: lossSum / images, top1: top1 / images, top5: top5 / images, images, constant: constant / images };
 }
 
 export function loadersFor(c: TrainConfig, train: ImageDataset, test: ImageDataset): [BatchLoader, BatchLoader] {

@@ -10,7 +10,7 @@ import { studies, type StudyOptions } from '../../experiments/studies.js';
 import { writeFileAtomic } from '../../train/index.js';
 import { UserError } from '../../util/errors.js';
 import { progressBar, type Progress } from '../progress.js';
-import { pct } from '../format.js';
+import { pct, deadNetworkWarning } from '../format.js';
 import { integer } from '../options.js';
 
 function toyChart(r: ToyResult): string {
@@ -79,7 +79,7 @@ async function runStudy(spec: SweepSpec, out: string, flags: SweepFlags): Promis
         onStep: (st) => ui.bar?.update(st.step, { loss: st.loss, acc: st.top1, imgs: st.imagesPerSecond }),
         onEpochEnd: (m) => {
           ui.bar?.stop(); ui.bar = null;
-          log(`  ${ui.run} epoch ${m.epoch}: test top-1 ${pct(m.test.top1)}, train ${pct(m.train.top1)}, ${m.imagesPerSecond.toFixed(0)} img/s, ${m.seconds.toFixed(0)} s`);
+          log(`  ${ui.run} epoch ${m.epoch}: test top-1 ${pct(m.test.top1)}, train ${pct(m.train.top1)}, ${m.imagesPerSecond.toFixed(0)} img/s, ${m.seconds.toFixed(0)} s${deadNetworkWarning(m.test)}`);
         },
         shouldStop: () => stop,
       },

@@ -7,7 +7,7 @@ import { defaultConfig, recipe, recipes, resolveConfig, type TrainConfig } from 
 import { train, type EpochMetrics } from '../../train/trainer.js';
 import { UserError } from '../../util/errors.js';
 import { progressBar, type Progress } from '../progress.js';
-import { pct } from '../format.js';
+import { pct, deadNetworkWarning } from '../format.js';
 import { overallPlusFraction } from '../../quant/index.js';
 import { integer, number, numberList } from '../options.js';
 
@@ -32,7 +32,7 @@ function summary(m: EpochMetrics): string {
   const bits = m.bits.length
     ? ` | bits: +1 ${pct(overallPlusFraction(m.bits))}, flips ${m.bits.reduce((s, b) => s + b.flipsUp + b.flipsDown, 0)}`
     : '';
-  return `epoch ${m.epoch}: train loss ${m.train.loss.toFixed(4)} acc ${pct(m.train.top1)} | test loss ${m.test.loss.toFixed(4)} top-1 ${pct(m.test.top1)} top-5 ${pct(m.test.top5)} | ${m.imagesPerSecond.toFixed(0)} img/s, ${m.seconds.toFixed(1)} s${bits}`;
+  return `epoch ${m.epoch}: train loss ${m.train.loss.toFixed(4)} acc ${pct(m.train.top1)} | test loss ${m.test.loss.toFixed(4)} top-1 ${pct(m.test.top1)} top-5 ${pct(m.test.top5)} | ${m.imagesPerSecond.toFixed(0)} img/s, ${m.seconds.toFixed(1)} s${bits}${deadNetworkWarning(m.test)}`;
 }
 
 export interface TrainFlags extends Partial<TrainConfig> { recipe?: string; config?: string; resume?: boolean; overwrite?: boolean; quiet?: boolean; json?: boolean }
