@@ -179,11 +179,15 @@ function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: st
   return { title: spec.title, markdown: `${pivot}\n\n${md}`, figures };
 }
 
+/** A plain training run (not part of a sweep) as a series of its own, for the curve figures. */
+const singleRun = (name: string, metrics: EpochMetrics[]): RunResult =>
+  ({ name, label: name, seed: 0, epochs: metrics.length, epochsDone: metrics.length, finalTop1: null, bestTop1: null, seconds: 0, metrics });
+
 /** A single training run folder: its per-epoch table and curves. */
 export function runSection(dir: string, name: string, metrics = readMetrics(dir)): Section {
   const rows = metrics.map((m) => `| ${m.epoch} | ${pct(m.train.top1)} | ${pct(m.test.top1)} | ${flips(m)} | ${entropy(m).toFixed(3)} | ${m.imagesPerSecond.toFixed(0)} | ${minutes(m.seconds)} |`);
   const md = ['| epoch | train top-1 | test top-1 | flips | entropy | img/s | min |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
-  const run: RunResult = { name, label: name, seed: 0, epochs: metrics.length, epochsDone: metrics.length, finalTop1: null, bestTop1: null, seconds: 0, metrics };
+  const run = singleRun(name, metrics);
   const figures = [curveFigure(`${name}-test-top1`, `${name}: test top-1 per epoch`, 'test top-1 (%)', new Map([[name, [run]]]), (m) => 100 * m.test.top1)].filter((f): f is Figure => f !== null);
   return { title: `Run ${dir}`, markdown: md, figures };
 }
@@ -193,8 +197,7 @@ export function runSection(dir: string, name: string, metrics = readMetrics(dir)
  * optimisers): test top-1, flips and entropy per epoch, one series per run.
  */
 export function runsCompared(runs: { name: string; metrics: EpochMetrics[] }[]): Section {
-  const bySeries = new Map(runs.map((r) => [r.name, [{ name: r.name, label: r.name, seed: 0, epochs: r.metrics.length, epochsDone: r.metrics.length,
-    finalTop1: null, bestTop1: null, seconds: 0, metrics: r.metrics } as RunResult]]));
+  const bySeries = new Map(runs.map((r) => [r.name, [singleRun(r.name, r.metrics)]]));
   const top1 = curveFigure('runs-test-top1', 'test top-1 per epoch', 'test top-1 (%)', bySeries, (m) => 100 * m.test.top1);
   const rows = runs.map((r) => {
     const last = r.metrics[r.metrics.length - 1], best = Math.max(...r.metrics.map((m) => m.test.top1));
