@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { Tensor, tidy, noGrad, mean, add, mul } from '../src/autograd/index.js';
 import {
   Module, Sequential, Conv2d, BatchNorm2d, BatchNorm1d, ReLU, PReLU, Linear, Flatten, MaxPool2d, Dropout, Hardtanh,
-  AvgPool2d, AdaptiveAvgPool2d, init,
+  AvgPool2d, AdaptiveAvgPool2d, init, watchReLUs,
 } from '../src/nn/index.js';
+import { createModel } from '../src/models/index.js';
 import { SGD, Adam, AdamW, LRScheduler, cosine, multiStep, linearWarmup } from '../src/train/index.js';
 import { Rng, manualSeed } from '../src/util/prng.js';
 import { ShapeError, UserError } from '../src/util/errors.js';
@@ -211,3 +212,34 @@ test('a tiny regression converges with SGD through the whole stack', () => {
   assert.ok(last < 0.05, `mse ${last}`);
 });
 
+
+test('watchReLUs counts positive inputs and never-positive units, leaves outputs alone, and stops', () => {
+  const net = new Sequential(new ReLU());
+  const w = watchReLUs(net);
+  // units 1 and 2 are never > 0 (0 is not positive); unit 0 is positive on both images
+  const y = noGrad(() => net.forward(Tensor.from([1, -1, 0, 2, -3, -1], [2, 3])));
+  assert.deepEqual([...y.data], [1, 0, 0, 2, 0, 0]);
+  noGrad(() => net.forward(Tensor.from([0.5, -2, -4], [1, 3])));
+  assert.deepEqual(w.stats(), [{ name: '0', positiveFraction: 3 / 9, deadUnits: 2, units: 3, images: 3 }]);
+  w.stop();
+  noGrad(() => net.forward(Tensor.from([1, 1, 1], [1, 3])));
+  assert.equal(w.stats()[0].images, 3, 'no counting after stop()');
+  assert.ok(!Object.hasOwn(net.layers[0], 'forward'), 'the ReLU has its own forward back');
+});
+
+test('conv2 without batch norm: at p = 0.2 the ReLU after the second conv is almost never positive, at p = 0.5 mostly positive', () => {
+  const positive = (ratio: number) => {
+    manualSeed(3);
+    const m = createModel('conv2', { imageSize: 8, weights: { name: 'bihalf', ratio } }).eval();
+    const w = watchReLUs(m);
+    noGrad(() => tidy(() => m.forward(new Tensor(randn(new Rng(4), 16 * 3 * 8 * 8), [16, 3, 8, 8]))));
+    return Object.fromEntries(w.stats().map((s) => [s.name, s.positiveFraction]));
+  };
+  const skewed = positive(0.2), equal = positive(0.5);
+  // The first conv sees zero-mean images, so its outputs are positive about half the time either way;
+  // the second sees the first's ReLU output (>= 0) through filters 80% -1. (Its ReLU comes after
+  // the 2x2 max pool, so at p = 0.5 it sees the max of 4 values, each positive about half the time.)
+  assert.ok(skewed['convs.1'] > 0.3 && skewed['convs.1'] < 0.7, `p = 0.2, first ReLU: ${skewed['convs.1']}`);
+  assert.ok(skewed['convs.4'] < 0.05, `p = 0.2, second ReLU: ${skewed['convs.4']}`);
+  assert.ok(equal['convs.4'] > 0.8, `p = 0.5, second ReLU: ${equal['convs.4']}`);
+});
