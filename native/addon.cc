@@ -75,6 +75,10 @@ void SetNumThreads(const Napi::CallbackInfo& info) {
   Guard g(g_lock);
   eb::set_num_threads(n);
 }
+Napi::Value BlasCore(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), eb::blas_core());
+}
+
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
   Guard g(g_lock);
   return Napi::Number::New(info.Env(), eb::get_num_threads());
@@ -383,6 +387,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const Entry entries[] = {
       EB_VOID("setNumThreads", SetNumThreads),
       {"getNumThreads", GetNumThreads},
+      {"blasCore", BlasCore},
       EB_VOID("sgemm", Sgemm),
       EB_VOID("conv2dForward", Conv2dForward),
       EB_VOID("conv2dBackwardData", Conv2dBackwardData),

@@ -12,6 +12,10 @@ namespace eb {
 
 void blas_init() { openblas_set_num_threads(1); }
 
+// The kernel set OpenBLAS picked for this CPU ("SkylakeX", "Haswell", ...):
+// a new CPU model it does not know gets its generic SSE3 kernels (src/native/index.ts).
+const char* blas_core() { return openblas_get_corename(); }
+
 void sgemm_serial(bool transA, bool transB, int m, int n, int k, float alpha, const float* a,
                   int lda, const float* b, int ldb, float beta, float* c, int ldc) {
   if (m <= 0 || n <= 0) return;

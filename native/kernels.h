@@ -82,6 +82,7 @@ void sgemm_serial(bool transA, bool transB, int m, int n, int k, float alpha, co
                   int lda, const float* b, int ldb, float beta, float* c, int ldc);
 // Makes OpenBLAS single-threaded (called once at load).
 void blas_init();
+const char* blas_core();
 
 // ---- small GEMM with A packed in advance (microgemm.cc) -------------------------
 // C[m x n] = A[m x k] x B[k x n], B and C row-major with leading dimensions

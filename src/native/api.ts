@@ -41,6 +41,8 @@ export interface Kernels {
   /** Threads used by BLAS and by the native kernels (the reference ignores it). */
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  /** The kernel set BLAS runs with (OpenBLAS's core name; "reference" for the TypeScript kernels). */
+  blasCore(): string;
 
   // ---- dense algebra -------------------------------------------------------
   /**

@@ -9,6 +9,7 @@ import type { ConvGeometry, F32, I32, Kernels, PoolGeometry } from './api.js';
 import { outSize } from './api.js';
 import { reference } from './reference/index.js';
 import { ShapeError } from '../util/errors.js';
+import { chooseBlasCore } from './blas-core.js';
 
 export type { ConvGeometry, PoolGeometry, Kernels, F32, I32, I8 } from './api.js';
 export { outSize } from './api.js';
@@ -30,6 +31,8 @@ let nativeError = '';
 function loadNative(): Kernels | null {
   const p = addonPath();
   if (!p) { nativeError = 'build/Release/equalbits.node not found (run npm run build)'; return null; }
+  // Before the addon loads: OpenBLAS reads it once, when it is loaded.
+  chooseBlasCore();
   try {
     return createRequire(import.meta.url)(p) as Kernels;
   } catch (e) {
@@ -83,6 +86,7 @@ export function checked(k: Kernels): Kernels {
       k.setNumThreads(n);
     },
     getNumThreads: () => k.getNumThreads(),
+    blasCore: () => k.blasCore(),
     sgemm(transA, transB, m, n, kk, alpha, a, b, beta, c) {
       positive('sgemm', { m, n, k: kk });
       need('sgemm A', a, m * kk); need('sgemm B', b, kk * n); need('sgemm C', c, m * n);

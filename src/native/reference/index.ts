@@ -22,6 +22,7 @@ export const reference: Kernels = {
   // Single-threaded by design; the thread count is accepted and ignored.
   setNumThreads(): void {},
   getNumThreads: () => 1,
+  blasCore: () => 'reference',
   sgemm,
   conv2dForward, conv2dBackwardData, conv2dBackwardWeight, xnorConv2dForward,
   batchNormForwardTrain, batchNormForwardEval, batchNormBackward,
