@@ -54,14 +54,56 @@ inline void micro(int k, const float* ap, const float* b, int ldb, float* c, int
   }
 }
 
+#if defined(__AVX512F__)
+// The same product on a 32-column strip with AVX-512: C[rows x 32], each
+// output again the sum over k in order by FMA, so the results are
+// bit-identical to micro()'s. 12 accumulators of 16 floats do twice the
+// work per instruction of micro()'s 12 of 8.
+inline void micro32(int k, const float* ap, const float* b, int ldb, float* c, int ldc, int rows) {
+  __m512 acc[kMr][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < kMr; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+#pragma GCC unroll 4
+  for (int kk = 0; kk < k; kk++) {
+    const float* bk = b + static_cast<int64_t>(kk) * ldb;
+    const __m512 b0 = _mm512_loadu_ps(bk), b1 = _mm512_loadu_ps(bk + 16);
+    const float* ak = ap + static_cast<int64_t>(kk) * kMr;
+#pragma GCC unroll 6
+    for (int r = 0; r < kMr; r++) {
+      const __m512 a = _mm512_set1_ps(ak[r]);
+      acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < kMr; r++) {
+    if (r < rows) {
+      _mm512_storeu_ps(c + static_cast<int64_t>(r) * ldc, acc[r][0]);
+      _mm512_storeu_ps(c + static_cast<int64_t>(r) * ldc + 16, acc[r][1]);
+    }
+  }
+}
+#endif
+
 }  // namespace
 
 void gemm_packed_a(int m, int n, int k, const float* ap, const float* b, int ldb, float* c, int ldc) {
   const int panels = (m + kMr - 1) / kMr;
+  int j = 0;
+#if defined(__AVX512F__)
+  // Where the CPU has AVX-512 (the addon is built with -march=native): 32-column
+  // strips first, then the 16-wide kernel and the edge for what is left.
+  for (; j + 32 <= n; j += 32) {
+    for (int p = 0; p < panels; p++) {
+      micro32(k, ap + static_cast<int64_t>(p) * k * kMr, b + j, ldb, c + static_cast<int64_t>(p) * kMr * ldc + j, ldc,
+              std::min(kMr, m - p * kMr));
+    }
+  }
+#endif
   // A strip narrower than 16 columns (the right edge of C) goes through a
   // copy padded with zeros, into a 6 x 16 scratch tile.
   thread_local std::vector<float> edge;
-  for (int j = 0; j < n; j += 16) {
+  for (; j < n; j += 16) {
     const int cols = std::min(16, n - j);
     const float* bj = b + j;
     int ldbj = ldb;

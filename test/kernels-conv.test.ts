@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { outSize } from '../src/native/index.js';
+import { cpuFlags } from '../src/native/blas-core.js';
 import type { ConvGeometry, Kernels } from '../src/native/index.js';
 import { ShapeError } from '../src/util/errors.js';
 import { Rng, assertClose, assertExact, maxAbs, nanFilled, randu } from './helpers.js';
@@ -257,20 +258,29 @@ test('conv2d: Winograd backward weight of a big layer, threads splitting the pos
   }
 });
 
-// The Winograd GEMMs' kernel on its own, over odd shapes, in both of its
-// builds: this CPU's (AVX2/FMA where present, as the addon is built) and the
-// portable loops (what a CPU without them runs), against float64 sums.
-test('Winograd GEMM kernel (microgemm.cc): the AVX2/FMA and the portable builds match float64 sums', () => {
+// The Winograd GEMMs' kernel on its own, over odd shapes, in each of its
+// builds: this CPU's (AVX-512 where present, as the addon is built), AVX2/FMA
+// without AVX-512, and the portable loops (what a CPU without them runs),
+// against float64 sums; the first two must agree bit for bit.
+test('Winograd GEMM kernel (microgemm.cc): the native, AVX2/FMA and portable builds match float64 sums', () => {
   const root = new URL('..', new URL('..', import.meta.url)).pathname;
   const dir = fs.mkdtempSync(`${os.tmpdir()}/ebnn-microgemm-`);
   try {
-    for (const arch of ['-march=native', '-march=x86-64']) {
+    const checksums: Record<string, string> = {};
+    for (const arch of ['-march=native', '-march=x86-64-v3', '-march=x86-64']) {
       const exe = `${dir}/check${arch.slice(7)}`;
       execFileSync('g++', ['-std=c++20', '-O2', arch, '-ffp-contract=off', '-I', `${root}native`,
         `${root}test/native/microgemm-check.cc`, `${root}native/microgemm.cc`, '-o', exe], { stdio: 'pipe' });
       const r = spawnSync(exe, { encoding: 'utf8' });
       assert.equal(r.status, 0, `${arch}: ${r.stdout}${r.stderr}`);
-      assert.match(r.stdout, /^(\d+) of \1 cases match/);
+      const m = /^(\d+) of \1 cases match \(checksum ([0-9a-f]{16})\)/.exec(r.stdout);
+      assert.ok(m, `${arch}: ${r.stdout}`);
+      checksums[arch] = m[2];
+    }
+    // Only on a CPU with AVX2 and FMA does -march=native run a vector kernel at all.
+    const flags = cpuFlags();
+    if (flags.has('avx2') && flags.has('fma')) {
+      assert.equal(checksums['-march=native'], checksums['-march=x86-64-v3'], 'this CPU\'s kernel and the AVX2 one give the same bits');
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

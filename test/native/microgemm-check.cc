@@ -1,12 +1,16 @@
 // Checks gemm_packed_a (native/microgemm.cc) against a float64 reference on
 // random shapes: rows not a multiple of the panel height, columns not a
 // multiple of the 16-wide strip, leading dimensions wider than the matrices,
-// k from 1 up. Built twice by test/kernels-conv.test.ts, once for this CPU
-// (the AVX2/FMA kernel where it has them) and once without AVX2 and FMA (the
-// portable loops). Prints one line; exit code 0 when every case is within
-// float32 rounding of the reference.
+// k from 1 up. Built three times by test/kernels-conv.test.ts: for this CPU
+// (the AVX-512 32-column kernel where it has AVX-512), for AVX2/FMA without
+// AVX-512, and without either (the portable loops). Prints one line with a
+// checksum of every output bit: the AVX-512 and AVX2 kernels sum each output
+// in the same order by FMA, so their checksums must be equal. Exit code 0
+// when every case is within float32 rounding of the reference.
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -17,8 +21,9 @@ int main() {
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   int cases = 0, bad = 0;
+  uint64_t checksum = 1469598103934665603ull;  // FNV-1a over the outputs' bits
   for (int it = 0; it < 300; it++) {
-    const int m = pick(1, 40), n = pick(1, 70), k = pick(1, 90);
+    const int m = pick(1, 40), n = pick(1, 110), k = pick(1, 90);
     const int ldb = n + pick(0, 5), ldc = n + pick(0, 5);
     std::vector<float> a(static_cast<size_t>(m) * k), b(static_cast<size_t>(k) * ldb), c(static_cast<size_t>(m) * ldc, NAN);
     for (auto& x : a) x = u(rng);
@@ -34,6 +39,9 @@ int main() {
     for (int i = 0; i < m && ok; i++) {
       for (int j = 0; j < ldc; j++) {
         const float got = c[static_cast<size_t>(i) * ldc + j];
+        uint32_t bits;
+        std::memcpy(&bits, &got, sizeof bits);
+        if (j < n) checksum = (checksum ^ bits) * 1099511628211ull;
         if (j >= n) {  // past the matrix: untouched
           if (!std::isnan(got)) ok = false;
           continue;
@@ -52,6 +60,6 @@ int main() {
       bad++;
     }
   }
-  std::printf("%d of %d cases match\n", cases - bad, cases);
+  std::printf("%d of %d cases match (checksum %016llx)\n", cases - bad, cases, static_cast<unsigned long long>(checksum));
   return bad == 0 ? 0 : 1;
 }
