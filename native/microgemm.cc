@@ -24,23 +24,49 @@ namespace eb {
 #if defined(__AVX2__) && defined(__FMA__)
 namespace {
 
-// C[rows x 16] = one panel of A x a 16-column strip of B; rows < kMr only
-// at the bottom of C. Each output is the sum over k in order, by FMA. The 12
-// accumulators, 2 vectors of B and 1 of A take 15 of the 16 registers.
+// The vector width as a type: 8 floats (AVX2) or 16 (AVX-512), so that one
+// micro-kernel serves both.
+struct Avx2 {
+  using V = __m256;
+  static constexpr int kWidth = 8;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static V splat(const float* p) { return _mm256_broadcast_ss(p); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+};
+#if defined(__AVX512F__)
+struct Avx512 {
+  using V = __m512;
+  static constexpr int kWidth = 16;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static V splat(const float* p) { return _mm512_set1_ps(*p); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+};
+#endif
+
+// C[rows x 2 W] = one panel of A x a strip of B two vectors wide (16 columns
+// with AVX2, 32 with AVX-512); rows < kMr only at the bottom of C. Each output
+// is the sum over k in order, by FMA, so both widths give the same bits. The
+// 12 accumulators, 2 vectors of B and 1 of A take 15 of AVX2's 16 registers.
+template <class S>
 inline void micro(int k, const float* ap, const float* b, int ldb, float* c, int ldc, int rows) {
-  __m256 acc[kMr][2];
+  constexpr int w = S::kWidth;
+  typename S::V acc[kMr][2];
 #pragma GCC unroll 6
-  for (int r = 0; r < kMr; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int r = 0; r < kMr; r++) acc[r][0] = acc[r][1] = S::zero();
 #pragma GCC unroll 4
   for (int kk = 0; kk < k; kk++) {
     const float* bk = b + static_cast<int64_t>(kk) * ldb;
-    const __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8);
+    const typename S::V b0 = S::load(bk), b1 = S::load(bk + w);
     const float* ak = ap + static_cast<int64_t>(kk) * kMr;
 #pragma GCC unroll 6
     for (int r = 0; r < kMr; r++) {
-      const __m256 a = _mm256_broadcast_ss(ak + r);
-      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+      const typename S::V a = S::splat(ak + r);
+      acc[r][0] = S::fma(a, b0, acc[r][0]);
+      acc[r][1] = S::fma(a, b1, acc[r][1]);
     }
   }
   // Constant indices only (a loop to `rows` would index acc with a variable
@@ -48,42 +74,11 @@ inline void micro(int k, const float* ap, const float* b, int ldb, float* c, int
 #pragma GCC unroll 6
   for (int r = 0; r < kMr; r++) {
     if (r < rows) {
-      _mm256_storeu_ps(c + static_cast<int64_t>(r) * ldc, acc[r][0]);
-      _mm256_storeu_ps(c + static_cast<int64_t>(r) * ldc + 8, acc[r][1]);
+      S::store(c + static_cast<int64_t>(r) * ldc, acc[r][0]);
+      S::store(c + static_cast<int64_t>(r) * ldc + w, acc[r][1]);
     }
   }
 }
-
-#if defined(__AVX512F__)
-// The same product on a 32-column strip with AVX-512: C[rows x 32], each
-// output again the sum over k in order by FMA, so the results are
-// bit-identical to micro()'s. 12 accumulators of 16 floats do twice the
-// work per instruction of micro()'s 12 of 8.
-inline void micro32(int k, const float* ap, const float* b, int ldb, float* c, int ldc, int rows) {
-  __m512 acc[kMr][2];
-#pragma GCC unroll 6
-  for (int r = 0; r < kMr; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-#pragma GCC unroll 4
-  for (int kk = 0; kk < k; kk++) {
-    const float* bk = b + static_cast<int64_t>(kk) * ldb;
-    const __m512 b0 = _mm512_loadu_ps(bk), b1 = _mm512_loadu_ps(bk + 16);
-    const float* ak = ap + static_cast<int64_t>(kk) * kMr;
-#pragma GCC unroll 6
-    for (int r = 0; r < kMr; r++) {
-      const __m512 a = _mm512_set1_ps(ak[r]);
-      acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
-    }
-  }
-#pragma GCC unroll 6
-  for (int r = 0; r < kMr; r++) {
-    if (r < rows) {
-      _mm512_storeu_ps(c + static_cast<int64_t>(r) * ldc, acc[r][0]);
-      _mm512_storeu_ps(c + static_cast<int64_t>(r) * ldc + 16, acc[r][1]);
-    }
-  }
-}
-#endif
 
 }  // namespace
 
@@ -95,7 +90,7 @@ void gemm_packed_a(int m, int n, int k, const float* ap, const float* b, int ldb
   // strips first, then the 16-wide kernel and the edge for what is left.
   for (; j + 32 <= n; j += 32) {
     for (int p = 0; p < panels; p++) {
-      micro32(k, ap + static_cast<int64_t>(p) * k * kMr, b + j, ldb, c + static_cast<int64_t>(p) * kMr * ldc + j, ldc,
+      micro<Avx512>(k, ap + static_cast<int64_t>(p) * k * kMr, b + j, ldb, c + static_cast<int64_t>(p) * kMr * ldc + j, ldc,
               std::min(kMr, m - p * kMr));
     }
   }
@@ -118,10 +113,10 @@ void gemm_packed_a(int m, int n, int k, const float* ap, const float* b, int ldb
       const float* a = ap + static_cast<int64_t>(p) * k * kMr;
       float* cp = c + static_cast<int64_t>(p) * kMr * ldc + j;
       if (cols == 16) {
-        micro(k, a, bj, ldbj, cp, ldc, rows);
+        micro<Avx2>(k, a, bj, ldbj, cp, ldc, rows);
       } else {
         float* tile = edge.data() + static_cast<size_t>(k) * 16;
-        micro(k, a, bj, ldbj, tile, 16, rows);
+        micro<Avx2>(k, a, bj, ldbj, tile, 16, rows);
         for (int r = 0; r < rows; r++) std::memcpy(cp + static_cast<int64_t>(r) * ldc, tile + r * 16, sizeof(float) * cols);
       }
     }
