@@ -12,7 +12,8 @@ import { numpyArange } from '../src/experiments/toy.js';
 import { lineChart, niceTicks } from '../src/experiments/svg.js';
 import { ratioVerdict, sweepSection } from '../src/experiments/report.js';
 import { runSweep, DIVERGED_FILE, type RunResult, type SweepSpec } from '../src/experiments/sweep.js';
-import { pruneStudy } from '../src/experiments/studies.js';
+import { pruneStudy, ratioStudy } from '../src/experiments/studies.js';
+import { UserError } from '../src/util/errors.js';
 import { buildReport, renderMarkdown } from '../src/experiments/report.js';
 import type { EpochMetrics } from '../src/train/trainer.js';
 
@@ -216,4 +217,16 @@ test('experiment prune --scale-fan: every run scales by the unpruned fan-in, k =
   const config = JSON.parse(fs.readFileSync(path.join(cwd, 'runs', 'prune-scalefan-synthetic', 'k0.9-s0', 'config.json'), 'utf8'));
   assert.equal(config.scaleFan, true);
   assert.equal(config.pruneRate, 0.9);
+});
+
+test('ratio study --model: conv2 by default on CIFAR-10, ResNet-20 with the Adam recipe, errors for the rest', () => {
+  const conv2 = ratioStudy({ dataset: 'cifar10' });
+  assert.equal(conv2.base.model, 'conv2');
+  assert.equal(conv2.base.optimizer, 'sgd');
+  const r20 = ratioStudy({ dataset: 'cifar10', model: 'resnet20', seeds: 1 });
+  assert.deepEqual([r20.base.model, r20.base.activations, r20.base.optimizer, r20.base.lr, r20.base.epochs], ['resnet20', 'float', 'adam', 0.01, 10]);
+  assert.deepEqual(r20.runs.map((r) => r.config.ratio), [0.2, 0.35, 0.5, 0.65, 0.8]);
+  assert.equal(ratioStudy({ dataset: 'cifar10', model: 'resnet20-1w1a' }).base.activations, 'ste_sign');
+  assert.throws(() => ratioStudy({ dataset: 'fashion-mnist', model: 'resnet20' }), UserError);
+  assert.throws(() => ratioStudy({ dataset: 'cifar10', model: 'vgg-small' }), UserError);
 });

@@ -3,6 +3,7 @@
 // study cut short still has every setting at least once.
 import { recipe, type TrainConfig } from '../train/config.js';
 import type { SweepRun, SweepSpec } from './sweep.js';
+import { UserError } from '../util/errors.js';
 
 export interface StudyOptions {
   dataset?: 'fashion-mnist' | 'cifar10' | 'synthetic';
@@ -14,6 +15,9 @@ export interface StudyOptions {
 }
 
 const fmt = (v: number) => String(+v.toFixed(3));
+
+/** Models the CIFAR-10 ratio study takes (--model). */
+export const RATIO_MODELS = ['conv2', 'conv4', 'conv6', 'conv8', 'resnet20', 'resnet20-1w1a'];
 
 /** The setting that defines each dataset's version of a study. */
 function datasetBase(o: StudyOptions, cifarModel: string): Partial<TrainConfig> {
@@ -29,12 +33,22 @@ function seeded(seeds: number, make: (seed: number) => SweepRun[]): SweepRun[] {
   return Array.from({ length: seeds }, (_, s) => make(s)).flat();
 }
 
-/** Accuracy against the enforced bit ratio p (bihalf with ratio p), plus sign on Fashion-MNIST. */
-export function ratioStudy(o: StudyOptions = {}): SweepSpec {
+/**
+ * Accuracy against the enforced bit ratio p (bihalf with ratio p), plus sign
+ * on Fashion-MNIST. On CIFAR-10 the model is conv2 unless o.model names
+ * another: conv2-conv8 have no batch norm, so p away from 1/2 also shifts
+ * every pre-activation's mean (docs/results.md); ResNet-20 (1W/32A or
+ * resnet20-1w1a, the compare study's Adam recipe) normalises that away.
+ */
+export function ratioStudy(o: StudyOptions & { model?: string } = {}): SweepSpec {
   const fm = (o.dataset ?? 'cifar10') === 'fashion-mnist';
+  if (fm && o.model !== undefined) throw new UserError('ratio: --model applies to CIFAR-10; Fashion-MNIST\'s study is LeNet\'s');
+  const model = o.model ?? 'conv2';
+  if (!fm && !RATIO_MODELS.includes(model)) throw new UserError(`ratio: --model must be one of ${RATIO_MODELS.join(', ')}, got "${model}"`);
   const ratios = fm ? [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] : [0.2, 0.35, 0.5, 0.65, 0.8];
   const epochs = o.epochs ?? (fm ? 5 : 10), seeds = o.seeds ?? (fm ? 3 : 2);
-  const base = { ...datasetBase(o, 'conv2'), dataDir: o.dataDir, epochs, ...o.extra };
+  const modelCfg = fm ? {} : model.startsWith('resnet20') ? resnet20Variant(model) : { model };
+  const base = { ...datasetBase(o, 'conv2'), ...modelCfg, dataDir: o.dataDir, epochs, ...o.extra };
   return {
     study: 'ratio', title: `Bit-ratio study: ${base.model} on ${base.dataset}, ${epochs} epochs, ${seeds} seeds`, xLabel: 'p = fraction of +1 weights',
     base,

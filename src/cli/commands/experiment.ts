@@ -45,7 +45,7 @@ function registerToy(exp: Command): void {
 }
 
 interface SweepFlags {
-  dataset?: string; dataDir?: string; epochs?: number; seeds?: number; out?: string; models?: string;
+  dataset?: string; dataDir?: string; epochs?: number; seeds?: number; out?: string; models?: string; model?: string;
   trainLimit?: number; testLimit?: number; threads?: number; dryRun?: boolean; quiet?: boolean; scaleFan?: boolean;
 }
 
@@ -104,18 +104,20 @@ function studyCommand(exp: Command, name: keyof typeof studies, description: str
     .option('--threads <n>', 'compute threads', integer)
     .option('--dry-run', 'list the runs and exit')
     .option('--quiet', 'no progress bar');
+  if (name === 'ratio') cmd.option('--model <name>', 'CIFAR-10 only: conv2 (default), conv4, conv6, conv8, resnet20 (1W/32A) or resnet20-1w1a; out defaults to runs/ratio-<model>-cifar10 for any but conv2');
   if (name === 'compare') cmd.option('--models <list>', 'comma-separated: conv2,conv4,conv6,conv8,resnet20,resnet20-1w1a', 'conv2,conv4,conv6,conv8');
   if (name === 'prune') cmd.option('--scale-fan', 'scale each layer by its unpruned fan-in (gain / sqrt((1 - k) fan_in)); skips k = 0, where it changes nothing');
   cmd.action(async (flags: SweepFlags) => {
     if (!datasets.includes(flags.dataset!)) throw new UserError(`${name}: --dataset must be one of ${datasets.join(', ')}, got "${flags.dataset}"`);
     const extra = Object.fromEntries(Object.entries({ trainLimit: flags.trainLimit, testLimit: flags.testLimit, threads: flags.threads }).filter(([, v]) => v !== undefined));
-    const o: StudyOptions & { models?: string[]; scaleFan?: boolean } = {
+    const o: StudyOptions & { models?: string[]; scaleFan?: boolean; model?: string } = {
       dataset: flags.dataset as StudyOptions['dataset'], dataDir: flags.dataDir, epochs: flags.epochs, seeds: flags.seeds, extra,
-      models: flags.models?.split(',').map((m) => m.trim()).filter(Boolean), scaleFan: flags.scaleFan,
+      models: flags.models?.split(',').map((m) => m.trim()).filter(Boolean), scaleFan: flags.scaleFan, model: flags.model,
     };
     if (flags.epochs !== undefined && flags.epochs < 1) throw new UserError('--epochs must be at least 1');
     if (flags.seeds !== undefined && flags.seeds < 1) throw new UserError('--seeds must be at least 1');
-    const defaultOut = path.join('runs', `${name}${flags.scaleFan ? '-scalefan' : ''}-${flags.dataset}`);
+    const variant = flags.scaleFan ? '-scalefan' : flags.model !== undefined && flags.model !== 'conv2' ? `-${flags.model}` : '';
+    const defaultOut = path.join('runs', `${name}${variant}-${flags.dataset}`);
     await runStudy(studies[name](o), flags.out ?? defaultOut, flags);
   });
 }
