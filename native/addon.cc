@@ -67,7 +67,13 @@ eb::PoolGeom Pool(const Napi::CallbackInfo& info, size_t i) {
                       Field(o, "kw"), Field(o, "sh"), Field(o, "sw"), Field(o, "ph"), Field(o, "pw")};
 }
 
-using Guard = std::lock_guard<std::mutex>;
+// Every kernel call holds the lock (one caller at a time in the shared
+// buffers) and runs with denormals flushed (kernels.h, DenormalsAsZero).
+struct Guard {
+  explicit Guard(std::mutex& m) : lock(m) {}
+  std::lock_guard<std::mutex> lock;
+  eb::DenormalsAsZero ftz;
+};
 
 void SetNumThreads(const Napi::CallbackInfo& info) {
   const int n = Int(info, 0);

@@ -13,6 +13,28 @@ namespace eb {
 // ---- threads (threads.cc) ---------------------------------------------------
 // One persistent pool does all the parallel work, GEMMs included: OpenBLAS is
 // kept single-threaded so its own threads never compete with ours.
+// Denormal floats (below 1.2e-38) cost Intel cores a microcode assist per
+// operation, 100x an ordinary one. A network whose logits blow up (conv2 at a
+// bit ratio away from 1/2: docs/results.md) makes softmax probabilities of
+// e^-90 and denormal gradients from them, and its backward ran 7x slower
+// (conv2's backward-data 180 instead of 24 ms a step). So kernels run with
+// flush-to-zero and denormals-are-zero (MXCSR FTZ | DAZ), as TensorFlow's
+// threads do; a value that small is 0 for training purposes.
+// EQUALBITS_DENORMALS=1 keeps IEEE denormals. On the JS thread the mode is
+// set for one kernel call and restored (V8's own arithmetic must keep IEEE
+// semantics); the pool's threads keep it.
+constexpr unsigned kFtzDaz = 0x8040;
+bool flush_denormals();
+struct DenormalsAsZero {
+  DenormalsAsZero();
+  ~DenormalsAsZero();
+  DenormalsAsZero(const DenormalsAsZero&) = delete;
+  DenormalsAsZero& operator=(const DenormalsAsZero&) = delete;
+
+ private:
+  unsigned saved_;
+};
+
 void set_num_threads(int n);
 int get_num_threads();
 
