@@ -81,6 +81,7 @@ void SetNumThreads(const Napi::CallbackInfo& info) {
   Guard g(g_lock);
   eb::set_num_threads(n);
 }
+
 Napi::Value BlasCore(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), eb::blas_core());
 }
