@@ -215,8 +215,22 @@ test('IR-Net: balanced codes, power-of-two scales, exact gradient through the st
   const q = new IrNetQuantizer();
   const codes = new Int8Array(latent.length), scales = new Float32Array(filters);
   q.encode(latent, filters, n, codes);
-  q.ownScales!(latent, filters, n, scales);
+  q.scaleFactors!(latent, filters, n, scales);
   for (const s of scales) assert.equal(Math.log2(s), Math.round(Math.log2(s)), `scale ${s} is a power of two`);
+  // Standardised normal weights have mean |w'| = sqrt(2/pi) = 0.8, so the factor rounds to 1;
+  // weights that are mostly one magnitude (+-1 with one outlier) give mean |w'| near 1 too,
+  // and a filter with one huge outlier gives mean |w'| ~ 2/sqrt(n), far below 1.
+  assert.deepEqual([...scales], [1, 1, 1]);
+  const outlier = new Float32Array(64).fill(0); outlier[0] = 1;
+  const one = new Float32Array(1);
+  q.scaleFactors!(outlier, 1, 64, one);
+  assert.equal(one[0], 2 ** Math.round(Math.log2(2 / Math.sqrt(64))), 'an outlier filter: a smaller power of two');
+  // In a layer the factor multiplies the layer's scaling (gain / sqrt(fan_in) here): IR-Net
+  // networks have batch norm after each conv, the shallow models do not.
+  const layer = new BinaryLinear(1024, 3, { weightQuantizer: 'irnet' });
+  assertClose(layer.binaryWeight().scales, new Array(3).fill(Math.SQRT2 / 32), { rtol: 1e-7 }, 'irnet in a layer: fixed scale x 1');
+  const none = new BinaryLinear(1024, 3, { weightQuantizer: 'irnet', scaling: 'none' });
+  assertExact(none.binaryWeight().scales, [1, 1, 1], 'irnet with scaling none: the power of two alone');
   const mean0 = latent.subarray(0, n).reduce((a, b) => a + b, 0) / n;
   for (let i = 0; i < n; i++) assert.equal(codes[i], latent[i] < mean0 ? -1 : 1);
   // The backward is the exact derivative of sum(g * standardise(w)); check it numerically.

@@ -64,8 +64,16 @@ export class BinaryWeight {
   }
 
   private computeScales(): void {
+    this.baseScales();
+    const { quantizer, latent, filters, filterSize, scales } = this;
+    if (!quantizer.scaleFactors) return;
+    const factors = new Float32Array(filters);
+    quantizer.scaleFactors(latent.data, filters, filterSize, factors);
+    for (let f = 0; f < filters; f++) scales[f] *= factors[f];
+  }
+
+  private baseScales(): void {
     const { latent, filters, filterSize, scales } = this;
-    if (this.quantizer.ownScales) return this.quantizer.ownScales(latent.data, filters, filterSize, scales);
     const { scaling, gain, scaleFan } = this.scaling;
     if (scaling === 'none') { scales.fill(1); return; }
     if (scaling === 'fixed') {

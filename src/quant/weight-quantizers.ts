@@ -4,8 +4,8 @@
 //
 // The codes of a group (one output filter, or the whole layer) depend only on
 // that group's latents. The effective weight is scale * code; the scaling is
-// the layer's business (see scaling.ts), except for IR-Net, which brings its
-// own power-of-two scale.
+// the layer's business (see binary-weight.ts); IR-Net multiplies it by its
+// own power of two.
 import { kernels } from '../native/index.js';
 import { UserError } from '../util/errors.js';
 
@@ -21,8 +21,8 @@ export interface WeightQuantizer {
   config(): QuantizerConfig;
   /** Writes the codes of latent, laid out as [groups, groupSize]. */
   encode(latent: Float32Array, groups: number, groupSize: number, codes: Int8Array): void;
-  /** A per-filter scale of the quantizer's own (IR-Net); null means "use the layer's scaling". */
-  ownScales?(latent: Float32Array, filters: number, filterSize: number, out: Float32Array): void;
+  /** Per-filter factors the quantizer multiplies the layer's scales by (IR-Net's power of two). */
+  scaleFactors?(latent: Float32Array, filters: number, filterSize: number, out: Float32Array): void;
   /**
    * d(loss)/d(latent) given g = d(loss)/d(code) already multiplied by the
    * scale. Absent: straight-through (the identity), as in the paper.
@@ -112,6 +112,10 @@ export class HalfMaskQuantizer implements WeightQuantizer {
 /**
  * IR-Net's balanced weights (Qin et al. 2020): per filter, standardise
  * w' = (w - mean) / std, take sign(w') and scale by 2^round(log2(mean |w'|)).
+ * That power of two multiplies the layer's scaling rather than replacing it:
+ * IR-Net's networks have batch norm after every binary conv, where the base
+ * scale cancels, but the shallow models have none, and unscaled +-1 weights
+ * there blow the logits up by sqrt(fan_in) a layer (training loss 1e7).
  * The gradient goes straight through the sign and exactly through the
  * standardisation, as autograd does in IR-Net's code.
  */
@@ -121,43 +125,53 @@ export class IrNetQuantizer implements WeightQuantizer {
   readonly group: Grouping = 'filter';
   config(): QuantizerConfig { return { name: this.name }; }
 
-  private static moments(latent: Float32Array, start: number, n: number): [number, number] {
-    let s = 0;
-    for (let i = start; i < start + n; i++) s += latent[i];
-    const mean = s / n;
-    let v = 0;
-    for (let i = start; i < start + n; i++) v += (latent[i] - mean) ** 2;
-    // torch.std is unbiased; a 1-element filter has no spread, so guard it.
-    const std = n > 1 ? Math.sqrt(v / (n - 1)) : 0;
-    return [mean, std > 0 ? std : 1];
+  /**
+   * Per-filter [mean, std] in one pass over the weights, shifted by the first
+   * weight so that the float64 sums do not cancel. std is unbiased like
+   * torch.std; a filter with no spread gets 1.
+   */
+  private static moments(latent: Float32Array, filters: number, n: number): Float64Array {
+    const out = new Float64Array(2 * filters);
+    for (let f = 0; f < filters; f++) {
+      const s0 = f * n, shift = latent[s0];
+      let s = 0, ss = 0;
+      for (let i = s0; i < s0 + n; i++) { const d = latent[i] - shift; s += d; ss += d * d; }
+      const mean = s / n, v = n > 1 ? Math.max(0, ss - s * mean) / (n - 1) : 0;
+      out[2 * f] = mean + shift;
+      out[2 * f + 1] = v > 0 ? Math.sqrt(v) : 1;
+    }
+    return out;
   }
 
   encode(latent: Float32Array, groups: number, groupSize: number, codes: Int8Array): void {
+    const m = IrNetQuantizer.moments(latent, groups, groupSize);
     for (let g = 0; g < groups; g++) {
-      const [mean] = IrNetQuantizer.moments(latent, g * groupSize, groupSize);
-      for (let i = g * groupSize; i < (g + 1) * groupSize; i++) codes[i] = latent[i] - mean < 0 ? -1 : 1;
+      const mean = m[2 * g];
+      for (let i = g * groupSize; i < (g + 1) * groupSize; i++) codes[i] = 1 - 2 * +(latent[i] < mean); // branch-free: random signs mispredict
     }
   }
 
-  ownScales(latent: Float32Array, filters: number, filterSize: number, out: Float32Array): void {
+  scaleFactors(latent: Float32Array, filters: number, filterSize: number, out: Float32Array): void {
+    const m = IrNetQuantizer.moments(latent, filters, filterSize);
     for (let f = 0; f < filters; f++) {
-      const [mean, std] = IrNetQuantizer.moments(latent, f * filterSize, filterSize);
+      const mean = m[2 * f];
       let a = 0;
-      for (let i = f * filterSize; i < (f + 1) * filterSize; i++) a += Math.abs(latent[i] - mean) / std;
-      out[f] = 2 ** Math.round(Math.log2(a / filterSize));
+      for (let i = f * filterSize; i < (f + 1) * filterSize; i++) a += Math.abs(latent[i] - mean);
+      out[f] = 2 ** Math.round(Math.log2(a / m[2 * f + 1] / filterSize));
     }
   }
 
   backward(latent: Float32Array, filters: number, filterSize: number, g: Float32Array, out: Float32Array): void {
     // d/dw of (w - mean) / std, applied to g: (g - mean(g) - z mean(g z) n/(n-1)) / std with z the standardised w.
     const n = filterSize;
+    const m = IrNetQuantizer.moments(latent, filters, n);
     for (let f = 0; f < filters; f++) {
-      const s0 = f * n;
-      const [mean, std] = IrNetQuantizer.moments(latent, s0, n);
-      let gm = 0, gz = 0;
-      for (let i = s0; i < s0 + n; i++) { const z = (latent[i] - mean) / std; gm += g[i]; gz += g[i] * z; }
-      gm /= n; gz /= n > 1 ? n - 1 : 1;
-      for (let i = s0; i < s0 + n; i++) out[i] = (g[i] - gm - ((latent[i] - mean) / std) * gz) / std;
+      const s0 = f * n, mean = m[2 * f], std = m[2 * f + 1];
+      let gm = 0, gw = 0;
+      for (let i = s0; i < s0 + n; i++) { gm += g[i]; gw += g[i] * (latent[i] - mean); }
+      gm /= n;
+      const gz = gw / std / (n > 1 ? n - 1 : 1), k = gz / std;
+      for (let i = s0; i < s0 + n; i++) out[i] = (g[i] - gm - (latent[i] - mean) * k) / std;
     }
   }
 }
