@@ -3,6 +3,7 @@
 // so that the peak RSS is that model's alone. Peer: bench/pytorch/models.py.
 //   conv2, conv6          bi-half weights, float activations (1W/32A)
 //   resnet20, vgg-small   bi-half weights, ste_sign activations (1W/1A)
+// --weights <q> swaps the weight quantizer (sign, irnet, ...; the label says so).
 // Batch 128 of random 32x32x3 inputs, 10 classes, SGD momentum 0.9, 2 threads.
 // Train: a warm-up run, then the median img/s of --runs runs of --steps steps.
 // Infer: eval mode under noGrad, timed the same way.
@@ -10,6 +11,7 @@ import { createModel, describeModule, type ModelOptions } from '../src/models/in
 import { Tensor, tidy, noGrad, crossEntropy } from '../src/autograd/index.js';
 import { SGD } from '../src/train/index.js';
 import { kernels } from '../src/native/index.js';
+import { weightQuantizerNames } from '../src/quant/index.js';
 import { Rng, manualSeed } from '../src/util/prng.js';
 import { emit, median, numArg, peakRssMB, timeRuns } from './common.js';
 
@@ -31,12 +33,23 @@ function modelArg(): string {
   return name;
 }
 
-const name = modelArg();
-const { label, activations } = MODELS[name];
+function weightsArg(): string {
+  const i = process.argv.indexOf('--weights');
+  const q = i < 0 ? 'bihalf' : process.argv[i + 1];
+  if (!q || !weightQuantizerNames().includes(q)) {
+    process.stderr.write(`bench/models: --weights must be one of ${weightQuantizerNames().join(', ')}\n`);
+    process.exit(2);
+  }
+  return q;
+}
+
+const name = modelArg(), weights = weightsArg();
+const { activations } = MODELS[name];
+const label = MODELS[name].label.replace(/bihalf$/, weights);
 const runs = numArg('runs', 5), steps = numArg('steps', 5), batch = 128;
 kernels.setNumThreads(2);
 manualSeed(0);
-const model = createModel(name, { weights: { name: 'bihalf' }, activations, numClasses: 10, inChannels: 3, imageSize: 32 });
+const model = createModel(name, { weights: { name: weights }, activations, numClasses: 10, inChannels: 3, imageSize: 32 });
 const desc = describeModule(model);
 const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
 const rng = new Rng(1);

@@ -347,6 +347,28 @@ void SignCodes(const Napi::CallbackInfo& info) {
   Guard g(g_lock);
   eb::sign_codes(len, latent, codes);
 }
+void BalancedCodes(const Napi::CallbackInfo& info) {
+  const int filters = Int(info, 0), n = Int(info, 1);
+  const float* latent = F32(info, 2);
+  int8_t* codes = I8(info, 3);
+  Guard g(g_lock);
+  eb::balanced_codes(filters, n, latent, codes);
+}
+void BalancedScales(const Napi::CallbackInfo& info) {
+  const int filters = Int(info, 0), n = Int(info, 1);
+  const float* latent = F32(info, 2);
+  float* factors = F32(info, 3);
+  Guard g(g_lock);
+  eb::balanced_scales(filters, n, latent, factors);
+}
+void BalancedBackward(const Napi::CallbackInfo& info) {
+  const int filters = Int(info, 0), n = Int(info, 1);
+  const float* latent = F32(info, 2);
+  const float* grad = F32(info, 3);
+  float* out = F32(info, 4);
+  Guard g(g_lock);
+  eb::balanced_backward(filters, n, latent, grad, out);
+}
 void CodesToWeights(const Napi::CallbackInfo& info) {
   const int groups = Int(info, 0), size = Int(info, 1);
   const int8_t* codes = I8(info, 2);
@@ -426,6 +448,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       EB_VOID("adamStep", AdamStep),
       EB_VOID("rankCodes", RankCodes),
       EB_VOID("signCodes", SignCodes),
+      EB_VOID("balancedCodes", BalancedCodes),
+      EB_VOID("balancedScales", BalancedScales),
+      EB_VOID("balancedBackward", BalancedBackward),
       EB_VOID("codesToWeights", CodesToWeights),
       EB_VOID("channelScale", ChannelScale),
       EB_VOID("signForward", SignForward),

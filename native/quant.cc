@@ -107,7 +107,92 @@ void rank_group(const float* __restrict latent, int n, int low, int high, int8_t
   }
 }
 
+// Eight independent float64 partial sums: the chains run in parallel and
+// vectorise (one chain of adds is latency-bound, 4 cycles a weight); the
+// order differs from a plain loop only in the last bits of a float64.
+constexpr int kLanes = 8;
+template <typename F>
+double lane_sum(int n, F term) {
+  double acc[kLanes] = {};
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; j++) acc[j] += term(i + j);
+  double s = 0;
+  for (; i < n; i++) s += term(i);
+  for (int j = 0; j < kLanes; j++) s += acc[j];
+  return s;
+}
+
+struct Moments {
+  double mean;  // float64: a float32 mean ties with many weights of a narrow filter
+  double std;
+};
+
+// Mean and unbiased std of one filter. Sums of w - w[0] and its square in
+// float64: shifting by a weight of the filter keeps the variance from
+// cancelling when the mean is large beside the spread.
+Moments filter_moments(const float* __restrict w, int n) {
+  const float shift = w[0];
+  const double s = lane_sum(n, [&](int i) { return static_cast<double>(w[i] - shift); });
+  const double ss = lane_sum(n, [&](int i) {
+    const double d = static_cast<double>(w[i] - shift);
+    return d * d;
+  });
+  const double mean = s / n;
+  const double var = n > 1 ? std::max(0.0, ss - s * mean) / (n - 1) : 0.0;
+  return {mean + shift, var > 0 ? std::sqrt(var) : 1.0};
+}
+
+// Filters are independent: hand them out to the threads. body(f, offset, n)
+// gets n by value, so that an int8 store cannot alias the loop bound.
+template <typename F>
+void per_filter(int filters, int n, F body) {
+  if (filters <= 0 || n <= 0) return;
+  const int threads = std::min(threads_for(static_cast<int64_t>(filters) * n, 1 << 15), filters);
+  parallel_dynamic(threads, filters, [&](int, int64_t f) { body(static_cast<int>(f), static_cast<int64_t>(f) * n, n); });
+}
+
 }  // namespace
+
+void balanced_codes(int filters, int n, const float* latent, int8_t* codes) {
+  per_filter(filters, n, [&](int, int64_t off, const int len) {
+    const float* __restrict w = latent + off;
+    int8_t* __restrict c = codes + off;
+    // For a float w, w < mean (float64) exactly when w < the least float >= mean:
+    // the compare stays in float32 and vectorises, without branches.
+    const double mean = filter_moments(w, len).mean;
+    float cut = static_cast<float>(mean);
+    if (static_cast<double>(cut) < mean) cut = std::nextafter(cut, INFINITY);
+    for (int i = 0; i < len; i++) c[i] = static_cast<int8_t>(1 - 2 * (w[i] < cut));
+  });
+}
+
+void balanced_scales(int filters, int n, const float* latent, float* factors) {
+  per_filter(filters, n, [&](int f, int64_t off, const int len) {
+    const float* __restrict w = latent + off;
+    const Moments m = filter_moments(w, len);
+    const double a = lane_sum(len, [&](int i) { return std::fabs(static_cast<double>(w[i]) - m.mean); });
+    factors[f] = a > 0 ? static_cast<float>(std::exp2(std::round(std::log2(a / m.std / len)))) : 1.0f;
+  });
+}
+
+void balanced_backward(int filters, int n, const float* latent, const float* g, float* out) {
+  per_filter(filters, n, [&](int, int64_t off, const int len) {
+    const float* __restrict w = latent + off;
+    const float* __restrict gi = g + off;
+    float* __restrict o = out + off;
+    const Moments m = filter_moments(w, len);
+    const double gm = lane_sum(len, [&](int i) { return static_cast<double>(gi[i]); }) / len;
+    const double gw = lane_sum(len, [&](int i) { return static_cast<double>(gi[i]) * (static_cast<double>(w[i]) - m.mean); });
+    // out = (g - gm - z gz) / std with z = (w - mean) / std, gz = sum(g z) / (len - 1).
+    const double gz = gw / m.std / (len > 1 ? len - 1 : 1);
+    // w - mean in float64: a float32 mean is off by half an ulp of the weights,
+    // which is the whole spread of a narrow filter far from 0.
+    const double inv = 1.0 / m.std, k = gz / m.std / m.std, mean = m.mean;
+    for (int i = 0; i < len; i++)
+      o[i] = static_cast<float>((static_cast<double>(gi[i]) - gm) * inv - (static_cast<double>(w[i]) - mean) * k);
+  });
+}
 
 void rank_codes(int groups, int group_size, const float* latent, int low, int high, int8_t* codes) {
   const int nt = threads_for(static_cast<int64_t>(groups) * group_size, 1 << 14);

@@ -8,6 +8,12 @@ namespace eb {
 // ordering by IEEE-754 total order with ties to the lower index. O(n) per group.
 void rank_codes(int groups, int group_size, const float* latent, int low, int high, int8_t* codes);
 void sign_codes(int64_t len, const float* latent, int8_t* codes);
+// IR-Net's balanced weights, per filter of n: codes sign(w - mean), the
+// power-of-two factor of mean |w - mean| / std, and the gradient through the
+// standardisation (std unbiased, 1 where a filter has no spread).
+void balanced_codes(int filters, int n, const float* latent, int8_t* codes);
+void balanced_scales(int filters, int n, const float* latent, float* factors);
+void balanced_backward(int filters, int n, const float* latent, const float* g, float* out);
 void codes_to_weights(int groups, int group_size, const int8_t* codes, const float* scales, float* out);
 void channel_scale(int n, int c, int hw, const float* x, const float* scales, float* y);
 void sign_forward(int64_t len, const float* x, float* y);

@@ -14,7 +14,7 @@ import {
 import { createModel } from '../src/models/index.js';
 import { UserError } from '../src/util/errors.js';
 import { Rng, manualSeed } from '../src/util/prng.js';
-import { randn, assertClose, assertExact, checkGradient } from './helpers.js';
+import { randn, assertClose, assertExact, checkGradient, nanFilled } from './helpers.js';
 
 const native = nativeKernels ? checked(nativeKernels) : null;
 const sizes = [...Array.from({ length: 600 }, (_, i) => i + 1), 4608, 16384];
@@ -138,6 +138,33 @@ test('native and reference quantizers give identical codes on random tensors', (
     referenceKernels.signCodes(latent.length, latent, sb);
     assertExact(sa, sb, 'signCodes');
   }
+});
+
+test('native = reference for IR-Net balanced codes, power-of-two factors and the standardisation gradient', () => {
+  assert.ok(native, nativeLoadError());
+  const rng = new Rng(31);
+  // Shapes of conv2 (27, 576 and 16384 per filter), a 1-weight filter, a constant
+  // filter (no spread), and a large mean beside a small spread (cancellation).
+  for (const [filters, n, mean, sd] of [[64, 27, 0, 0.2], [64, 576, 0.01, 0.05], [256, 16384, 0, 0.005], [3, 1, 0, 1], [5, 1001, 1000, 1e-3], [2, 64, 0.5, 0]]) {
+    const latent = randn(rng, filters * n, sd, mean), g = randn(rng, filters * n);
+    const what = `${filters}x${n} mean ${mean} sd ${sd}`;
+    const [ca, cb] = [new Int8Array(latent.length), new Int8Array(latent.length)];
+    native!.balancedCodes(filters, n, latent, ca); referenceKernels.balancedCodes(filters, n, latent, cb);
+    // The two sum in different orders, so a weight within rounding of its filter's mean may differ.
+    let differ = 0;
+    for (let i = 0; i < ca.length; i++) if (ca[i] !== cb[i]) differ++;
+    assert.ok(differ <= 2, `${what}: ${differ} codes differ`);
+    if (sd === 0) assert.ok(ca.every((c) => c === 1), `${what}: no spread gives +1 codes`);
+    const [fa, fb] = [new Float32Array(filters), new Float32Array(filters)];
+    native!.balancedScales(filters, n, latent, fa); referenceKernels.balancedScales(filters, n, latent, fb);
+    assertExact(fa, fb, `${what}: factors`);
+    if (n > 100 && sd > 0) assert.ok(fa.every((f) => f === 1), `${what}: normal weights give factor 1`);
+    const [ga, gb] = [nanFilled(latent.length), nanFilled(latent.length)];
+    native!.balancedBackward(filters, n, latent, g, ga); referenceKernels.balancedBackward(filters, n, latent, g, gb);
+    const big = Math.max(...Array.from(gb.subarray(0, 4096), Math.abs), 1e-30);
+    assertClose(ga, gb, { rtol: 1e-4, atol: 1e-5 * big }, `${what}: gradient`);
+  }
+  assert.throws(() => kernels.balancedCodes(2, 3, new Float32Array(5), new Int8Array(6)), /balancedCodes latent: buffer has 5 elements, shape needs 6/);
 });
 
 test('native = reference for sign activations, code scaling and per-channel scaling', () => {

@@ -166,6 +166,22 @@ export interface Kernels {
   rankCodes(groups: number, groupSize: number, latent: F32, low: number, high: number, codes: I8): void;
   /** codes = -1 where latent < 0, else +1 (so sign(0) = sign(-0) = +1, and NaN gives +1). */
   signCodes(len: number, latent: F32, codes: I8): void;
+  /**
+   * IR-Net's balanced weights, per filter of n latents with mean m and
+   * unbiased std s (1 where the filter has no spread): codes = -1 where
+   * latent < m, else +1.
+   */
+  balancedCodes(filters: number, n: number, latent: F32, codes: I8): void;
+  /**
+   * IR-Net's power-of-two factor per filter: 2^round(log2(mean |latent - m| / s)),
+   * and 1 where the filter has no spread (IR-Net's own code divides by zero there).
+   */
+  balancedScales(filters: number, n: number, latent: F32, factors: F32): void;
+  /**
+   * The gradient through the standardisation z = (latent - m) / s, per filter:
+   * out = (g - mean(g) - z * sum(g z) / (n - 1)) / s.
+   */
+  balancedBackward(filters: number, n: number, latent: F32, g: F32, out: F32): void;
   /** out[g, i] = scales[g] * codes[g, i]; scales has `groups` entries. */
   codesToWeights(groups: number, groupSize: number, codes: I8, scales: F32, out: F32): void;
   /** Activation sign: y = -1 where x < 0, else +1. */

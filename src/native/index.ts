@@ -209,6 +209,21 @@ export function checked(k: Kernels): Kernels {
       need('rankCodes latent', latent, groups * groupSize); need('rankCodes codes', codes, groups * groupSize);
       k.rankCodes(groups, groupSize, latent, low, high, codes);
     },
+    balancedCodes(filters, n, latent, codes) {
+      positive('balancedCodes', { filters, n });
+      need('balancedCodes latent', latent, filters * n); need('balancedCodes codes', codes, filters * n);
+      k.balancedCodes(filters, n, latent, codes);
+    },
+    balancedScales(filters, n, latent, factors) {
+      positive('balancedScales', { filters, n });
+      need('balancedScales latent', latent, filters * n); need('balancedScales factors', factors, filters);
+      k.balancedScales(filters, n, latent, factors);
+    },
+    balancedBackward(filters, n, latent, g, out) {
+      positive('balancedBackward', { filters, n });
+      for (const [what, a] of [['latent', latent], ['g', g], ['out', out]] as const) need(`balancedBackward ${what}`, a, filters * n);
+      k.balancedBackward(filters, n, latent, g, out);
+    },
     signCodes(len, latent, codes) { need('signCodes latent', latent, len); need('signCodes codes', codes, len); k.signCodes(len, latent, codes); },
     codesToWeights(groups, groupSize, codes, scales, out) {
       positive('codesToWeights', { groups, groupSize });

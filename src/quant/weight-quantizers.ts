@@ -124,55 +124,14 @@ export class IrNetQuantizer implements WeightQuantizer {
   readonly ternary = false;
   readonly group: Grouping = 'filter';
   config(): QuantizerConfig { return { name: this.name }; }
-
-  /**
-   * Per-filter [mean, std] in one pass over the weights, shifted by the first
-   * weight so that the float64 sums do not cancel. std is unbiased like
-   * torch.std; a filter with no spread gets 1.
-   */
-  private static moments(latent: Float32Array, filters: number, n: number): Float64Array {
-    const out = new Float64Array(2 * filters);
-    for (let f = 0; f < filters; f++) {
-      const s0 = f * n, shift = latent[s0];
-      let s = 0, ss = 0;
-      for (let i = s0; i < s0 + n; i++) { const d = latent[i] - shift; s += d; ss += d * d; }
-      const mean = s / n, v = n > 1 ? Math.max(0, ss - s * mean) / (n - 1) : 0;
-      out[2 * f] = mean + shift;
-      out[2 * f + 1] = v > 0 ? Math.sqrt(v) : 1;
-    }
-    return out;
-  }
-
   encode(latent: Float32Array, groups: number, groupSize: number, codes: Int8Array): void {
-    const m = IrNetQuantizer.moments(latent, groups, groupSize);
-    for (let g = 0; g < groups; g++) {
-      const mean = m[2 * g];
-      for (let i = g * groupSize; i < (g + 1) * groupSize; i++) codes[i] = 1 - 2 * +(latent[i] < mean); // branch-free: random signs mispredict
-    }
+    kernels.balancedCodes(groups, groupSize, latent, codes);
   }
-
   scaleFactors(latent: Float32Array, filters: number, filterSize: number, out: Float32Array): void {
-    const m = IrNetQuantizer.moments(latent, filters, filterSize);
-    for (let f = 0; f < filters; f++) {
-      const mean = m[2 * f];
-      let a = 0;
-      for (let i = f * filterSize; i < (f + 1) * filterSize; i++) a += Math.abs(latent[i] - mean);
-      out[f] = 2 ** Math.round(Math.log2(a / m[2 * f + 1] / filterSize));
-    }
+    kernels.balancedScales(filters, filterSize, latent, out);
   }
-
   backward(latent: Float32Array, filters: number, filterSize: number, g: Float32Array, out: Float32Array): void {
-    // d/dw of (w - mean) / std, applied to g: (g - mean(g) - z mean(g z) n/(n-1)) / std with z the standardised w.
-    const n = filterSize;
-    const m = IrNetQuantizer.moments(latent, filters, n);
-    for (let f = 0; f < filters; f++) {
-      const s0 = f * n, mean = m[2 * f], std = m[2 * f + 1];
-      let gm = 0, gw = 0;
-      for (let i = s0; i < s0 + n; i++) { gm += g[i]; gw += g[i] * (latent[i] - mean); }
-      gm /= n;
-      const gz = gw / std / (n > 1 ? n - 1 : 1), k = gz / std;
-      for (let i = s0; i < s0 + n; i++) out[i] = (g[i] - gm - (latent[i] - mean) * k) / std;
-    }
+    kernels.balancedBackward(filters, filterSize, latent, g, out);
   }
 }
 

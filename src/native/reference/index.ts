@@ -16,7 +16,7 @@ import {
 import { softmaxCrossEntropy } from './loss.js';
 import { xnorConv2dForward } from './xnor.js';
 import { sgdStep, adamStep } from './optim.js';
-import { rankCodes, signCodes, codesToWeights, signForward, signBackward } from './quant.js';
+import { rankCodes, signCodes, balancedCodes, balancedScales, balancedBackward, codesToWeights, signForward, signBackward } from './quant.js';
 
 export const reference: Kernels = {
   // Single-threaded by design; the thread count is accepted and ignored.
@@ -31,6 +31,6 @@ export const reference: Kernels = {
   add, mul, scale, axpy, channelScale, biasAdd, biasGrad, relu, reluBackward, prelu, preluBackward,
   hardtanh, hardtanhBackward,
   softmaxCrossEntropy,
-  rankCodes, signCodes, codesToWeights, signForward, signBackward,
+  rankCodes, signCodes, balancedCodes, balancedScales, balancedBackward, codesToWeights, signForward, signBackward,
   sgdStep, adamStep,
 };

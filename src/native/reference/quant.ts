@@ -33,6 +33,44 @@ export function signCodes(len: number, latent: F32, codes: I8): void {
   for (let i = 0; i < len; i++) codes[i] = latent[i] < 0 ? -1 : 1;
 }
 
+/** Per-filter [mean, std] (std unbiased, 1 for no spread), in float64, one filter at a time. */
+function filterMoments(latent: F32, f: number, n: number): [number, number] {
+  let s = 0;
+  for (let i = f * n; i < (f + 1) * n; i++) s += latent[i];
+  const mean = s / n;
+  let v = 0;
+  for (let i = f * n; i < (f + 1) * n; i++) v += (latent[i] - mean) * (latent[i] - mean);
+  const std = n > 1 ? Math.sqrt(v / (n - 1)) : 0;
+  return [mean, std > 0 ? std : 1];
+}
+
+export function balancedCodes(filters: number, n: number, latent: F32, codes: I8): void {
+  for (let f = 0; f < filters; f++) {
+    const [mean] = filterMoments(latent, f, n);
+    for (let i = f * n; i < (f + 1) * n; i++) codes[i] = latent[i] < mean ? -1 : 1;
+  }
+}
+
+export function balancedScales(filters: number, n: number, latent: F32, factors: F32): void {
+  for (let f = 0; f < filters; f++) {
+    const [mean, std] = filterMoments(latent, f, n);
+    let a = 0;
+    for (let i = f * n; i < (f + 1) * n; i++) a += Math.abs(latent[i] - mean);
+    factors[f] = a > 0 ? 2 ** Math.round(Math.log2(a / std / n)) : 1;
+  }
+}
+
+export function balancedBackward(filters: number, n: number, latent: F32, g: F32, out: F32): void {
+  for (let f = 0; f < filters; f++) {
+    const [mean, std] = filterMoments(latent, f, n);
+    let gm = 0, gz = 0;
+    for (let i = f * n; i < (f + 1) * n; i++) { gm += g[i]; gz += g[i] * (latent[i] - mean) / std; }
+    gm /= n;
+    gz /= n > 1 ? n - 1 : 1;
+    for (let i = f * n; i < (f + 1) * n; i++) out[i] = (g[i] - gm - ((latent[i] - mean) / std) * gz) / std;
+  }
+}
+
 export function codesToWeights(groups: number, groupSize: number, codes: I8, scales: F32, out: F32): void {
   for (let g = 0; g < groups; g++) {
     for (let i = g * groupSize; i < (g + 1) * groupSize; i++) out[i] = scales[g] * codes[i];
