@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { numpyArange } from '../src/experiments/toy.js';
-import { lineChart, niceTicks } from '../src/experiments/svg.js';
+import { lineChart, niceTicks, logTicks } from '../src/experiments/svg.js';
 import { ratioVerdict, sweepSection } from '../src/experiments/report.js';
 import { runSweep, DIVERGED_FILE, type RunResult, type SweepSpec } from '../src/experiments/sweep.js';
 import { pruneStudy, ratioStudy } from '../src/experiments/studies.js';
@@ -54,6 +54,15 @@ test('charts: round ticks cover the data; one marker per point, error bars drawn
   assert.equal((svg.match(/<circle/g) ?? []).length, 3);
   assert.equal((svg.match(/<polyline/g) ?? []).length, 1);
   assert.ok(svg.includes('a &lt;b&gt;'), 'title is escaped');
+  // Log y: decades enclosing the data (with 2x and 5x under three decades); zeros left out;
+  // equal ratios are equal heights.
+  assert.deepEqual(logTicks(545, 1685063), [100, 1000, 10000, 100000, 1000000, 10000000]);
+  assert.deepEqual(logTicks(30, 400), [10, 20, 50, 100, 200, 500, 1000]);
+  const log = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', logY: true, series: [{ name: 's', points: [{ x: 1, y: 10 }, { x: 2, y: 100 }, { x: 3, y: 1000 }, { x: 4, y: 0 }] }] });
+  const cy = [...log.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)"/g)].map((m) => Number(m[1]));
+  assert.equal(cy.length, 3, 'the zero is left out');
+  assert.ok(Math.abs((cy[0] - cy[1]) - (cy[1] - cy[2])) < 0.2, `10 -> 100 -> 1000 evenly spaced: ${cy}`);
+  assert.ok(cy[0] > cy[1], 'larger values higher up');
   // A long series name widens the figure so that its legend text ends inside it (~7 px a character).
   const name = 'resnet20-1w1a-bihalf-adam';
   const wide = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name, points: [{ x: 1, y: 1 }] }, { name: 's', points: [{ x: 2, y: 2 }] }] });
@@ -150,7 +159,7 @@ test('a ratio report draws sign against bi-half at p = 0.5 alone for flips and e
     assert.match(svg, />bihalf\(p\) 0\.5</);
     assert.doesNotMatch(svg, /0\.3</, 'p = 0.3 is not drawn');
   }
-  assert.match(fig('r-sign-vs-bihalf-flips.svg'), />6000</, 'the y axis reaches sign\'s 6000 flips');
+  assert.match(fig('r-sign-vs-bihalf-flips.svg'), />10000</, 'the log y axis reaches past sign\'s 6000 flips to the next power of ten');
   assert.equal(sweepSection({ ...spec, study: 'prune' }, [run('sign', undefined, 1, 1)], 'r').figures.some((f) => f.file.includes('sign-vs')), false);
 });
 

@@ -36,16 +36,18 @@ function curve(runs: RunResult[], f: (m: EpochMetrics) => number): { x: number; 
   return Array.from({ length: n }, (_, e) => ({ x: e + 1, y: meanStd(runs.map((r) => f(r.metrics[e]))).mean }));
 }
 
-function curveFigure(name: string, title: string, yLabel: string, bySeries: Map<string, RunResult[]>, f: (m: EpochMetrics) => number): Figure | null {
+function curveFigure(name: string, title: string, yLabel: string, bySeries: Map<string, RunResult[]>, f: (m: EpochMetrics) => number, logY = false): Figure | null {
   const series: Series[] = [...bySeries].map(([label, runs]) => ({ name: label, points: curve(runs, f) })).filter((s) => s.points.length);
   if (!series.length) return null;
-  return { file: `${name}.svg`, title, svg: lineChart({ title, xLabel: 'epoch', yLabel, series }) };
+  return { file: `${name}.svg`, title, svg: lineChart({ title, xLabel: 'epoch', yLabel, series, logY }) };
 }
 
 /** Flips per epoch and weight entropy of the series, as `${file}-flips.svg` and `${file}-entropy.svg`. */
 function flipsAndEntropy(file: string, title: string, bySeries: Map<string, RunResult[]>): Figure[] {
   return [
-    curveFigure(`${file}-flips`, `${title}: weight flips per epoch`, 'flips (all binary layers)', bySeries, flips),
+    // Log scale: flips fall by 100x over a cosine schedule, and one series can
+    // flip 20x more than another in its first epoch (IR-Net on conv2).
+    curveFigure(`${file}-flips`, `${title}: weight flips per epoch`, 'flips (all binary layers, log scale)', bySeries, flips, true),
     curveFigure(`${file}-entropy`, `${title}: weight entropy after each epoch`, 'bits per weight', bySeries, entropy),
   ].filter((f): f is Figure => f !== null);
 }

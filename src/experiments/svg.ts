@@ -13,6 +13,8 @@ export interface ChartOptions {
   height?: number;
   /** Draw only markers (no connecting line), e.g. for a categorical x. */
   markersOnly?: boolean;
+  /** Logarithmic y axis; points with y <= 0 cannot be drawn on it and are left out. */
+  logY?: boolean;
 }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
@@ -33,18 +35,35 @@ export function niceTicks(lo: number, hi: number, count = 5, integer = false): n
   return ticks;
 }
 
+/**
+ * Ticks of a log axis covering [lo, hi] (both > 0): the powers of ten that
+ * enclose them, with 2x and 5x between when that spans under three decades.
+ */
+export function logTicks(lo: number, hi: number): number[] {
+  const a = Math.floor(Math.log10(lo)), b = Math.max(a + 1, Math.ceil(Math.log10(hi)));
+  const mults = b - a < 3 ? [1, 2, 5] : [1];
+  const ticks: number[] = [];
+  for (let e = a; e <= b; e++) for (const m of mults) ticks.push(+(m * 10 ** e).toPrecision(12));
+  return ticks.filter((t) => t <= 10 ** b);
+}
+
 export function lineChart(o: ChartOptions): string {
   // The legend (several series) sits right of the plot, as wide as its
   // longest name at ~7 px a character; a wider legend widens the figure
   // rather than the names running off its edge.
   const legend = o.series.length > 1 ? Math.max(130, 34 + 7 * Math.max(...o.series.map((s) => s.name.length))) : 0;
   const W = (o.width ?? 560) + Math.max(0, legend - 130), H = o.height ?? 340, L = 64, R = 16 + legend, T = 34, B = 48;
-  const pts = o.series.flatMap((s) => s.points);
+  const series = o.logY ? o.series.map((s) => ({ ...s, points: s.points.filter((p) => p.y > 0) })) : o.series;
+  const pts = series.flatMap((s) => s.points);
+  if (!pts.length) pts.push({ x: 0, y: 1 });
   const xs = niceTicks(Math.min(...pts.map((p) => p.x)), Math.max(...pts.map((p) => p.x)), 6, pts.every((p) => Number.isInteger(p.x)));
-  const ys = niceTicks(Math.min(...pts.map((p) => p.y - (p.err ?? 0))), Math.max(...pts.map((p) => p.y + (p.err ?? 0))));
+  const ys = o.logY
+    ? logTicks(Math.min(...pts.map((p) => p.y)), Math.max(...pts.map((p) => p.y)))
+    : niceTicks(Math.min(...pts.map((p) => p.y - (p.err ?? 0))), Math.max(...pts.map((p) => p.y + (p.err ?? 0))));
   const [x0, x1, y0, y1] = [xs[0], xs[xs.length - 1], ys[0], ys[ys.length - 1]];
+  const ty = o.logY ? (y: number) => Math.log10(Math.max(y, y0)) : (y: number) => y;
   const px = (x: number) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
-  const py = (y: number) => H - B - ((y - y0) / (y1 - y0)) * (H - T - B);
+  const py = (y: number) => H - B - ((ty(y) - ty(y0)) / (ty(y1) - ty(y0))) * (H - T - B);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
@@ -55,7 +74,7 @@ export function lineChart(o: ChartOptions): string {
   out.push(`<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="none" stroke="#444"/>`);
   out.push(`<text x="${(L + W - R) / 2}" y="${H - 10}" text-anchor="middle">${esc(o.xLabel)}</text>`);
   out.push(`<text transform="translate(16 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`);
-  o.series.forEach((s, i) => {
+  series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length];
     if (!o.markersOnly && s.points.length > 1) {
       out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${s.points.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ')}"/>`);
@@ -64,7 +83,7 @@ export function lineChart(o: ChartOptions): string {
       if (p.err) out.push(`<line x1="${px(p.x)}" y1="${py(p.y - p.err)}" x2="${px(p.x)}" y2="${py(p.y + p.err)}" stroke="${c}"/>`);
       out.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3.5" fill="${c}"><title>${esc(s.name)}: ${fmt(p.x)}, ${fmt(p.y)}${p.err ? ` ± ${fmt(p.err)}` : ''}</title></circle>`);
     }
-    if (o.series.length > 1) out.push(`<rect x="${W - R + 12}" y="${T + 18 * i}" width="12" height="12" fill="${c}"/><text x="${W - R + 30}" y="${T + 18 * i + 11}">${esc(s.name)}</text>`);
+    if (series.length > 1) out.push(`<rect x="${W - R + 12}" y="${T + 18 * i}" width="12" height="12" fill="${c}"/><text x="${W - R + 30}" y="${T + 18 * i + 11}">${esc(s.name)}</text>`);
   });
   out.push('</svg>');
   return out.join('\n');
