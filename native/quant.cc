@@ -132,10 +132,10 @@ struct Moments {
 // float64: shifting by a weight of the filter keeps the variance from
 // cancelling when the mean is large beside the spread.
 Moments filter_moments(const float* __restrict w, int n) {
-  const float shift = w[0];
-  const double s = lane_sum(n, [&](int i) { return static_cast<double>(w[i] - shift); });
+  const double shift = w[0];
+  const double s = lane_sum(n, [&](int i) { return static_cast<double>(w[i]) - shift; });
   const double ss = lane_sum(n, [&](int i) {
-    const double d = static_cast<double>(w[i] - shift);
+    const double d = static_cast<double>(w[i]) - shift;
     return d * d;
   });
   const double mean = s / n;
