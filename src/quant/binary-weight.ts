@@ -36,6 +36,8 @@ export class BinaryWeight {
   readonly filterSize: number;
   private cachedVersion = -1;
   private cachedFor: Float32Array | null = null;
+  /** The quantizer's per-filter scale factors (IR-Net), kept between refreshes. */
+  private factors: Float32Array | null = null;
   /** How many times the codes were computed (tests use it to see the cache work). */
   encodeCount = 0;
 
@@ -67,7 +69,7 @@ export class BinaryWeight {
     this.baseScales();
     const { quantizer, latent, filters, filterSize, scales } = this;
     if (!quantizer.scaleFactors) return;
-    const factors = new Float32Array(filters);
+    const factors = (this.factors ??= new Float32Array(filters));
     quantizer.scaleFactors(latent.data, filters, filterSize, factors);
     for (let f = 0; f < filters; f++) scales[f] *= factors[f];
   }
