@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import type { BenchLine } from './common.js';
+import { chooseBlasCore } from '../src/native/blas-core.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -55,10 +56,19 @@ if (jobs.length === 0) {
   process.exit(2);
 }
 
+// Both sides get the same OpenBLAS kernels: Debian's PyTorch 1.13 runs its CPU
+// convolutions through the same OpenBLAS, which falls back to SSE3 kernels on a
+// CPU model it does not know (src/native/blas-core.ts). On the Xeon of family 6
+// model 207 that made PyTorch's ResNet-18 forward 3x slower (40-44 ms against
+// 14-15 ms with SkylakeX), so without this the ratios would flatter equalbits.
+const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: '2' };
+const core = chooseBlasCore(env);
+if (core !== undefined) process.stderr.write(`bench: OPENBLAS_CORETYPE=${core} for equalbits and PyTorch alike (this CPU has AVX-512)\n`);
+
 const lines: BenchLine[] = [];
 let failed = false;
 for (const [, cmd, args] of jobs) {
-  const r = spawnSync(cmd, [...args, ...passthrough], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: '2' } });
+  const r = spawnSync(cmd, [...args, ...passthrough], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env });
   if (r.status !== 0) {
     process.stderr.write(`bench: ${[path.basename(args[0]), ...args.slice(1)].join(' ')} failed (exit ${r.status})\n`);
     failed = true;
