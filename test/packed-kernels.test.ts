@@ -3,7 +3,7 @@
 // shapes; the XNOR conv equals an integer reference exactly and the float
 // convs match the reference conv; the committed WebAssembly module is the
 // build of the current sources.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -13,7 +13,7 @@ import { encodePacked, type SectionArray } from '../src/deploy/format.js';
 import type { GraphNode, PackedGraph } from '../src/deploy/graph.js';
 import { PackedModel } from '../src/deploy/engine.js';
 import { WasmBackend, type PackedBackend } from '../src/deploy/backends.js';
-import { loadWasmModule, nativeAddon, packedBackend } from '../src/deploy/node-backends.js';
+import { loadWasmModule, nativeAddon, packedBackend, threadedWasmBackend } from '../src/deploy/node-backends.js';
 import { OP, paddingPatterns } from '../src/deploy/plan.js';
 import { referenceKernels } from '../src/native/index.js';
 import { outSize } from '../src/native/api.js';
@@ -82,6 +82,12 @@ function convLayer(rng: Rng, c: ConvCase): Layer {
   return { ...layer, ...out } as Layer;
 }
 
+// The threaded WebAssembly backend (2 threads): one for the whole file, as
+// each starts a worker thread; its models run one after another.
+let threaded: WasmBackend | null = null;
+const threadedWasm = () => (threaded ??= threadedWasmBackend(2));
+after(() => threaded?.close());
+
 // Each backend and, natively, each instruction set this CPU runs.
 function engines(): { name: string; backend: () => PackedBackend; before?: () => void }[] {
   const addon = nativeAddon(), list: { name: string; backend: () => PackedBackend; before?: () => void }[] = [];
@@ -91,7 +97,8 @@ function engines(): { name: string; backend: () => PackedBackend; before?: () =>
   }
   addon.setPackedIsa('');
   list.push({ name: 'wasm/tuned', backend: () => packedBackend('wasm') });
-  list.push({ name: 'wasm/portable', backend: () => new WasmBackend(loadWasmModule(), false) });
+  list.push({ name: 'wasm/portable', backend: () => new WasmBackend(loadWasmModule(), { tuned: false }) });
+  list.push({ name: 'wasm/threads', backend: threadedWasm });
   list.push({ name: 'js', backend: () => packedBackend('js') });
   return list;
 }
@@ -162,6 +169,9 @@ test('packed convs and linears: every backend and instruction set gives the same
     if (c.input === 'sign' && c.weights !== 'float') assert.deepEqual(got, want, what);
     else assertClose(got, want, { rtol: 1e-4, atol: 1e-4 }, what);
   }
+  // The threaded wasm backend's equal bits count only if its worker ran tasks (it took
+  // no part until it had started; threadedWasmBackend waits for that).
+  assert.ok(threadedWasm().workerTasks() > 0, 'the wasm worker thread ran no task');
 });
 
 test('packed elementwise ops and pools: every backend gives the same bits as the formula', () => {
@@ -303,11 +313,12 @@ test('the AVX-512 count kernel, compiled over plain C++ intrinsics, counts as th
 });
 
 test('the committed WebAssembly module is the build of the current sources', () => {
-  const meta = JSON.parse(fs.readFileSync(`${root}wasm/equalbits-packed.json`, 'utf8')) as { sources: string[]; sha256: string; wasmSha256: string };
+  const meta = JSON.parse(fs.readFileSync(`${root}wasm/equalbits-packed.json`, 'utf8')) as { sources: string[]; sha256: string; wasmSha256: string; wasmThreadedSha256: string };
   const h = crypto.createHash('sha256');
   for (const s of meta.sources) h.update(fs.readFileSync(`${root}${s}`));
   assert.equal(h.digest('hex'), meta.sha256, 'native/packed or scripts/build-wasm.sh changed: run scripts/build-wasm.sh');
   assert.equal(crypto.createHash('sha256').update(fs.readFileSync(`${root}wasm/equalbits-packed.wasm`)).digest('hex'), meta.wasmSha256);
+  assert.equal(crypto.createHash('sha256').update(fs.readFileSync(`${root}wasm/equalbits-packed-mt.wasm`)).digest('hex'), meta.wasmThreadedSha256);
   // Where Debian's clang 14 is installed, a fresh build must give the same bytes.
   if (spawnSync('clang-14', ['--version']).status === 0) execFileSync('bash', [`${root}scripts/build-wasm.sh`, '--check'], { stdio: 'pipe' });
 });

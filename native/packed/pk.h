@@ -1,6 +1,7 @@
 // The packed inference kernels: one freestanding C++ source set compiled into
 // the native addon (with a thread pool and AVX-512 / AVX2 / portable popcount
-// paths chosen at run time) and into WebAssembly (SIMD128, one thread). The
+// paths chosen at run time) and into WebAssembly (SIMD128; one thread, or a
+// pool of workers on a shared memory in the threaded build). The
 // TypeScript engine (src/deploy/) mirrors every kernel operation for
 // operation, so all three backends give bit-identical outputs.
 //

@@ -49,38 +49,97 @@ export class NativeBackend extends ArrayHeap implements PackedBackend {
 }
 
 interface WasmExports {
-  memory: WebAssembly.Memory;
+  memory?: WebAssembly.Memory;
+  __stack_pointer?: WebAssembly.Global;
   heap_base(): number;
-  run(heap: number, plan: number, nwords: number, tmp: number, tmpBytes: number, tuned: number): number;
+  run(heap: number, plan: number, nwords: number, tmp: number, tmpBytes: number, tuned: number, threads: number): number;
+  stop?(): void;
+  workers_started?(): number;
+  worker_tasks?(): number;
 }
 
-/** One instance (its own memory) of wasm/equalbits-packed.wasm. `tuned` false: the portable count loop (tests compare both). */
+/** What a worker of the threaded WebAssembly backend is started with (see WasmWorkerSpawner). */
+export interface WasmWorkerInit { module: WebAssembly.Module; memory: WebAssembly.Memory; tid: number; stackTop: number }
+
+/**
+ * Starts one worker of the threaded module (a Web Worker, a Node worker
+ * thread): it instantiates `module` with `{ env: { memory } }`, sets the
+ * instance's `__stack_pointer` to `stackTop` and calls `worker(tid)`, which
+ * returns once the backend is closed.
+ */
+export type WasmWorkerSpawner = (init: WasmWorkerInit) => { terminate(): void };
+
+export interface WasmOptions {
+  /** false: the portable count loop instead of the tuned one (tests compare both). */
+  tuned?: boolean;
+  /** Threads, this one included (default 1); more than 1 needs the threaded module and `spawn`. */
+  threads?: number;
+  spawn?: WasmWorkerSpawner;
+}
+
+const WASM_PAGE = 65536;
+const WORKER_STACK = 256 * 1024; // bytes of stack per worker: the kernels keep only small tiles on it
+const up64 = (v: number) => Math.ceil(v / 64) * 64;
+
+/**
+ * One instance (its own memory) of wasm/equalbits-packed.wasm, or of the
+ * threaded wasm/equalbits-packed-mt.wasm on a shared memory with workers
+ * started by `spawn` (each with a stack carved out below the heap).
+ */
 export class WasmBackend implements PackedBackend {
   readonly name = 'wasm';
+  readonly threads: number;
   private readonly exp: WasmExports;
+  private readonly memory: WebAssembly.Memory;
   private readonly base: number;
+  private readonly tuned: boolean;
+  private workers: { terminate(): void }[] = [];
   private heapBytes = 0;
   private planAt = 0;
   private tmpAt = 0;
-  constructor(module: WebAssembly.Module, private readonly tuned = true) {
-    this.exp = new WebAssembly.Instance(module, {}).exports as unknown as WasmExports;
-    this.base = Math.ceil(this.exp.heap_base() / 64) * 64;
+  constructor(module: WebAssembly.Module, options: WasmOptions = {}) {
+    this.tuned = options.tuned ?? true;
+    this.threads = options.threads ?? 1;
+    const shared = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+    if (!(Number.isInteger(this.threads) && this.threads >= 1 && this.threads <= 64)) throw new Error(`packed engine (wasm): threads must be an integer in 1..64, got ${this.threads}`);
+    if (this.threads > 1 && !(shared && options.spawn)) throw new Error('packed engine (wasm): more than one thread needs the threaded module (equalbits-packed-mt.wasm) and a worker spawner');
+    const imported = shared ? new WebAssembly.Memory({ initial: 32, maximum: WASM_PAGE, shared: true }) : undefined;
+    this.exp = new WebAssembly.Instance(module, imported ? { env: { memory: imported } } : {}).exports as unknown as WasmExports;
+    this.memory = imported ?? this.exp.memory!;
+    const stacks = up64(this.exp.heap_base());
+    this.base = stacks + (this.threads - 1) * WORKER_STACK;
+    this.grow(this.base);
+    for (let tid = 1; tid < this.threads; tid++) {
+      this.workers.push(options.spawn!({ module, memory: this.memory, tid, stackTop: stacks + tid * WORKER_STACK }));
+    }
+  }
+  private grow(bytes: number): void {
+    if (bytes > 4 * 2 ** 30) throw new Error(`packed engine (wasm): needs ${bytes} bytes, over WebAssembly's 4 GiB`);
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / WASM_PAGE));
   }
   prepare(heapBytes: number, planWords: number, tmpBytes: number): Uint8Array {
-    const up = (v: number) => Math.ceil(v / 64) * 64;
     this.heapBytes = heapBytes;
-    this.planAt = up(this.base + heapBytes);
-    this.tmpAt = up(this.planAt + 4 * planWords);
-    const need = this.tmpAt + tmpBytes, mem = this.exp.memory;
-    if (need > 4 * 2 ** 30) throw new Error(`packed engine (wasm): needs ${need} bytes, over WebAssembly's 4 GiB`);
-    if (need > mem.buffer.byteLength) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
-    return new Uint8Array(mem.buffer, this.base, heapBytes);
+    this.planAt = up64(this.base + heapBytes);
+    this.tmpAt = up64(this.planAt + 4 * planWords);
+    this.grow(this.tmpAt + this.threads * up64(tmpBytes));
+    return new Uint8Array(this.memory.buffer, this.base, heapBytes);
   }
   run(plan: Int32Array, tmpBytes: number): void {
-    new Int32Array(this.exp.memory.buffer, this.planAt, plan.length).set(plan);
-    const bad = this.exp.run(this.base, this.planAt, plan.length, this.tmpAt, tmpBytes, this.tuned ? 1 : 0);
+    new Int32Array(this.memory.buffer, this.planAt, plan.length).set(plan);
+    const bad = this.exp.run(this.base, this.planAt, plan.length, this.tmpAt, up64(tmpBytes), this.tuned ? 1 : 0, this.threads);
     if (bad) throw badPlan(bad);
   }
+  /** Workers that have started serving tasks (a worker starts asynchronously; until then this thread runs every task). */
+  workersStarted(): number { return this.exp.workers_started?.() ?? 0; }
+  /** Tasks the workers have run so far. */
+  workerTasks(): number { return this.exp.worker_tasks?.() ?? 0; }
+  /** Ends the workers (the threaded module); the backend cannot run after it. */
+  close(): void {
+    this.exp.stop?.();
+    for (const w of this.workers) w.terminate();
+    this.workers = [];
+  }
   /** The heap's current view (memory growth replaces the buffer). */
-  view(): Uint8Array { return new Uint8Array(this.exp.memory.buffer, this.base, this.heapBytes); }
+  view(): Uint8Array { return new Uint8Array(this.memory.buffer, this.base, this.heapBytes); }
 }

@@ -1,24 +1,48 @@
 // Node-only: makes a packed backend by name, loading the addon or reading the
-// committed WebAssembly module (wasm/equalbits-packed.wasm, rebuilt byte for
-// byte by scripts/build-wasm.sh).
+// committed WebAssembly modules (wasm/equalbits-packed.wasm and its threaded
+// build equalbits-packed-mt.wasm, rebuilt byte for byte by
+// scripts/build-wasm.sh); the threaded one runs its workers in worker threads.
 import fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { nativeKernels, nativeLoadError } from '../native/index.js';
 import { UserError } from '../util/errors.js';
-import { JsBackend, NativeBackend, WasmBackend, type PackedAddon, type PackedBackend } from './backends.js';
+import { JsBackend, NativeBackend, WasmBackend, type PackedAddon, type PackedBackend, type WasmWorkerInit } from './backends.js';
 
 export const PACKED_BACKENDS = ['native', 'wasm', 'js'] as const;
 export type PackedBackendName = (typeof PACKED_BACKENDS)[number];
 
 export const wasmPath = new URL('../../../wasm/equalbits-packed.wasm', import.meta.url);
-let wasmModule: WebAssembly.Module | null = null;
+export const wasmThreadedPath = new URL('../../../wasm/equalbits-packed-mt.wasm', import.meta.url);
+const wasmModules = new Map<string, WebAssembly.Module>();
 
-export function loadWasmModule(): WebAssembly.Module {
-  if (!wasmModule) {
+/** The compiled module, single-threaded or (`threaded`) the build on a shared memory. */
+export function loadWasmModule(threaded = false): WebAssembly.Module {
+  const url = threaded ? wasmThreadedPath : wasmPath;
+  let module = wasmModules.get(url.href);
+  if (!module) {
     let bytes: Buffer;
-    try { bytes = fs.readFileSync(wasmPath); } catch (e) { throw new UserError(`cannot read ${wasmPath.pathname}: ${(e as Error).message}`); }
-    wasmModule = new WebAssembly.Module(new Uint8Array(bytes));
+    try { bytes = fs.readFileSync(url); } catch (e) { throw new UserError(`cannot read ${url.pathname}: ${(e as Error).message}`); }
+    module = new WebAssembly.Module(new Uint8Array(bytes));
+    wasmModules.set(url.href, module);
   }
-  return wasmModule;
+  return module;
+}
+
+// A worker of the threaded module: instantiate on the shared memory, take the
+// stack it was given, serve tasks until the backend stops it.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, tid, stackTop } = workerData;
+const exp = new WebAssembly.Instance(module, { env: { memory } }).exports;
+exp.__stack_pointer.value = stackTop;
+exp.worker(tid);
+`;
+
+/** Starts a worker thread for the threaded WebAssembly backend; it does not keep the process alive. */
+export function spawnWasmWorker(init: WasmWorkerInit): { terminate(): void } {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: init });
+  worker.unref();
+  return { terminate: () => void worker.terminate() };
 }
 
 export function nativeAddon(): PackedAddon {
@@ -27,10 +51,22 @@ export function nativeAddon(): PackedAddon {
   return addon as PackedAddon;
 }
 
-export function packedBackend(name: string): PackedBackend {
+/** The threaded WebAssembly backend, once its workers run (Node's main thread may block; a browser's may not). */
+export function threadedWasmBackend(threads: number): WasmBackend {
+  const backend = new WasmBackend(loadWasmModule(true), { threads, spawn: spawnWasmWorker });
+  const nap = new Int32Array(new SharedArrayBuffer(4)), t0 = Date.now();
+  while (backend.workersStarted() < threads - 1) {
+    if (Date.now() - t0 > 10000) throw new UserError(`packed engine (wasm): ${threads - 1} worker threads did not start within 10 s`);
+    Atomics.wait(nap, 0, 0, 1);
+  }
+  return backend;
+}
+
+/** A backend by name; `threads` applies to wasm (the native engine takes the addon's thread count). */
+export function packedBackend(name: string, threads = 1): PackedBackend {
   switch (name) {
     case 'native': return new NativeBackend(nativeAddon());
-    case 'wasm': return new WasmBackend(loadWasmModule());
+    case 'wasm': return threads > 1 ? threadedWasmBackend(threads) : new WasmBackend(loadWasmModule());
     case 'js': return new JsBackend();
     default: throw new UserError(`unknown engine "${name}": use ${PACKED_BACKENDS.join(', ')}`);
   }

@@ -39,7 +39,7 @@ export function benchInfer(bytes: Uint8Array, name: string, o: BenchInferOptions
   };
   let binary: BenchInferResult['binary'] = null;
   for (const e of o.engines) {
-    const m = PackedModel.load(bytes, packedBackend(e), name);
+    const m = PackedModel.load(bytes, packedBackend(e, o.threads), name);
     time(`packed-${e}`, (n) => m.run(x.subarray(0, n * per), n));
     if (e === 'native') {
       const ops = opTimes(m, 1, o.runs).filter((t) => t.binaryMacs > 0);
@@ -65,7 +65,7 @@ export function registerBenchInfer(program: Command): void {
     .option('--engines <list>', `packed engines to time: ${PACKED_BACKENDS.join(',')}`, PACKED_BACKENDS.join(','))
     .option('--runs <n>', 'timed runs per measurement (median)', integer, 20)
     .option('--batch <n>', 'batch size of the throughput measurement', integer, 64)
-    .option('--threads <n>', 'threads of the native engine and the float forward', integer, 2)
+    .option('--threads <n>', 'threads of the native and wasm engines and the float forward', integer, 2)
     .option('--budget <seconds>', 'stop a measurement after this long (at least one run)', Number, 10)
     .option('--no-float', 'skip the float training-engine forward')
     .option('--json', 'print one JSON object')
