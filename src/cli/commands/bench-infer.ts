@@ -25,6 +25,19 @@ export interface BenchInferResult {
 
 export interface BenchInferOptions { engines: string[]; runs: number; batch: number; threads: number; budgetMs: number; float: boolean }
 
+// Runs fn for a quarter of a second (at least 3 calls, at most 2 s) before
+// timing: V8 compiles WebAssembly with its baseline compiler first and tiers
+// hot functions up in background threads, which on two cores compete with the
+// engine's own threads, so a single warm-up call could time baseline code.
+function warmUp(fn: () => void): void {
+  const t0 = performance.now();
+  for (let calls = 0; ; calls++) {
+    const elapsed = performance.now() - t0;
+    if ((calls >= 3 && elapsed >= 250) || elapsed >= 2000) return;
+    fn();
+  }
+}
+
 export function benchInfer(bytes: Uint8Array, name: string, o: BenchInferOptions): BenchInferResult {
   kernels.setNumThreads(o.threads);
   const probe = PackedModel.load(bytes, packedBackend('js'), name);
@@ -32,6 +45,7 @@ export function benchInfer(bytes: Uint8Array, name: string, o: BenchInferOptions
   const x = new Float32Array(Math.max(1, o.batch) * per).map((_, i) => Math.sin(0.37 * i));
   const engines: EngineTiming[] = [];
   const time = (engine: string, run: (n: number) => void) => {
+    warmUp(() => run(1));
     const lat = timeCalls(() => run(1), o.runs, o.budgetMs);
     // batch 0: latency only.
     const thr = o.batch > 0 ? timeCalls(() => run(o.batch), Math.max(1, Math.ceil(o.runs / 4)), o.budgetMs) : [];
