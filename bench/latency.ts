@@ -32,9 +32,11 @@ manualSeed(0);
 const options = { weights: { name: 'bihalf' }, activations: 'ste_sign' as const, numClasses: 10, inChannels: 3, imageSize: 32 };
 const model = createModel(name, options);
 const { graph, sections } = exportModel(model, { shape: [3, 32, 32], mean: [0, 0, 0], std: [1, 1, 1] }, { model: { name, options } });
-const r = benchInfer(encodePacked(graph, sections), name, { engines: ['native', 'wasm', 'js'], runs, batch: 0, threads: 2, budgetMs: 15000, float: true });
+// --wasm-threads 1 times the single-threaded module (default: 2, as every other engine).
+const wasmThreads = numArg('wasm-threads', 2);
+const r = benchInfer(encodePacked(graph, sections), name, { engines: ['native', 'wasm', 'js'], runs, batch: 0, threads: 2, wasmThreads, budgetMs: 15000, float: true });
 for (const e of r.engines) {
   const engine = e.engine === 'float' ? 'equalbits-float' : `equalbits-${e.engine}`;
-  emit({ bench: `latency/${label}`, engine, value: e.latencyMs, unit: 'ms', runs: e.latencyRuns, batch: 1, threads: 2, ...(e.engine === 'native' ? { isa } : {}) });
+  emit({ bench: `latency/${label}`, engine, value: e.latencyMs, unit: 'ms', runs: e.latencyRuns, batch: 1, threads: e.engine === 'wasm' ? wasmThreads : e.engine === 'js' ? 1 : 2, ...(e.engine === 'native' ? { isa } : {}) });
 }
 if (r.binary) emit({ bench: `bmacs/${label}`, engine: 'equalbits-packed-native', value: r.binary.gbmacs, unit: 'GBMAC/s', runs, isa, layers: r.binary.layers, binaryMacs: r.binary.macs });

@@ -23,7 +23,11 @@ export interface BenchInferResult {
   binary: { macs: number; ms: number; gbmacs: number; layers: number } | null;
 }
 
-export interface BenchInferOptions { engines: string[]; runs: number; batch: number; threads: number; budgetMs: number; float: boolean }
+export interface BenchInferOptions {
+  engines: string[]; runs: number; batch: number; threads: number; budgetMs: number; float: boolean;
+  /** Threads of the wasm engine when not `threads` (1: the single-threaded module). */
+  wasmThreads?: number;
+}
 
 // Runs fn for a quarter of a second (at least 3 calls, at most 2 s) before
 // timing: V8 compiles WebAssembly with its baseline compiler first and tiers
@@ -53,7 +57,7 @@ export function benchInfer(bytes: Uint8Array, name: string, o: BenchInferOptions
   };
   let binary: BenchInferResult['binary'] = null;
   for (const e of o.engines) {
-    const m = PackedModel.load(bytes, packedBackend(e, o.threads), name);
+    const m = PackedModel.load(bytes, packedBackend(e, e === 'wasm' ? o.wasmThreads ?? o.threads : o.threads), name);
     time(`packed-${e}`, (n) => m.run(x.subarray(0, n * per), n));
     if (e === 'native') {
       const ops = opTimes(m, 1, o.runs).filter((t) => t.binaryMacs > 0);
