@@ -56,7 +56,10 @@ export function threadedWasmBackend(threads: number): WasmBackend {
   const backend = new WasmBackend(loadWasmModule(true), { threads, spawn: spawnWasmWorker });
   const nap = new Int32Array(new SharedArrayBuffer(4)), t0 = Date.now();
   while (backend.workersStarted() < threads - 1) {
-    if (Date.now() - t0 > 10000) throw new UserError(`packed engine (wasm): ${threads - 1} worker threads did not start within 10 s`);
+    if (Date.now() - t0 > 10000) {
+      backend.close();
+      throw new UserError(`packed engine (wasm): ${threads - 1} worker threads did not start within 10 s`);
+    }
     Atomics.wait(nap, 0, 0, 1);
   }
   return backend;
