@@ -344,7 +344,7 @@ test('ebnn bench-infer: timings for every engine and the float forward, binary M
   assert.equal(out.binary.layers, convs.length);
   assert.equal(out.binary.macs, macs);
   assert.ok(out.binary.gbmacs > 0);
-  for (const bad of [['--engines', 'gpu'], ['--runs', '0'], []]) {
+  for (const bad of [['--engines', 'gpu'], ['--runs', '0'], ['--engines', 'wasm', '--threads', '65'], []]) {
     const b = spawnSync(process.execPath, [cli, 'bench-infer', bad.length ? file : `${file}.missing`, ...bad], { encoding: 'utf8' });
     assert.equal(b.status, 2, b.stderr);
     assert.equal(b.stderr.trim().split('\n').length, 1, b.stderr);

@@ -77,6 +77,8 @@ export interface WasmOptions {
   spawn?: WasmWorkerSpawner;
 }
 
+/** Threads the WebAssembly module's run() takes at most (its table of per-thread scratch). */
+export const MAX_WASM_THREADS = 64;
 const WASM_PAGE = 65536;
 const WORKER_STACK = 256 * 1024; // bytes of stack per worker: the kernels keep only small tiles on it
 const up64 = (v: number) => Math.ceil(v / 64) * 64;
@@ -101,7 +103,7 @@ export class WasmBackend implements PackedBackend {
     this.tuned = options.tuned ?? true;
     this.threads = options.threads ?? 1;
     const shared = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
-    if (!(Number.isInteger(this.threads) && this.threads >= 1 && this.threads <= 64)) throw new Error(`packed engine (wasm): threads must be an integer in 1..64, got ${this.threads}`);
+    if (!(Number.isInteger(this.threads) && this.threads >= 1 && this.threads <= MAX_WASM_THREADS)) throw new Error(`packed engine (wasm): threads must be an integer in 1..${MAX_WASM_THREADS}, got ${this.threads}`);
     if (this.threads > 1 && !(shared && options.spawn)) throw new Error('packed engine (wasm): more than one thread needs the threaded module (equalbits-packed-mt.wasm) and a worker spawner');
     const imported = shared ? new WebAssembly.Memory({ initial: 32, maximum: WASM_PAGE, shared: true }) : undefined;
     this.exp = new WebAssembly.Instance(module, imported ? { env: { memory: imported } } : {}).exports as unknown as WasmExports;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { nativeKernels, nativeLoadError } from '../native/index.js';
 import { UserError } from '../util/errors.js';
-import { JsBackend, NativeBackend, WasmBackend, type PackedAddon, type PackedBackend, type WasmWorkerInit } from './backends.js';
+import { JsBackend, MAX_WASM_THREADS, NativeBackend, WasmBackend, type PackedAddon, type PackedBackend, type WasmWorkerInit } from './backends.js';
 
 export const PACKED_BACKENDS = ['native', 'wasm', 'js'] as const;
 export type PackedBackendName = (typeof PACKED_BACKENDS)[number];
@@ -67,6 +67,9 @@ export function threadedWasmBackend(threads: number): WasmBackend {
 
 /** A backend by name; `threads` applies to wasm (the native engine takes the addon's thread count). */
 export function packedBackend(name: string, threads = 1): PackedBackend {
+  if (name === 'wasm' && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_WASM_THREADS)) {
+    throw new UserError(`the wasm engine runs 1 to ${MAX_WASM_THREADS} threads, not ${threads}`);
+  }
   switch (name) {
     case 'native': return new NativeBackend(nativeAddon());
     case 'wasm': return threads > 1 ? threadedWasmBackend(threads) : new WasmBackend(loadWasmModule());
