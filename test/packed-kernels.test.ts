@@ -351,6 +351,49 @@ test('ebnn bench-infer: timings for every engine and the float forward, binary M
   }
 });
 
+test('spawnWebWorker: Web Workers (here a shim over worker_threads) serve the threaded module and give the same bits', async () => {
+  const { resolveObjectURL } = await import('node:buffer');
+  const { Worker: NodeWorker } = await import('node:worker_threads');
+  const { spawnWebWorker } = await import('../src/deploy/web-workers.js');
+  // A Web Worker's contract: a script URL, postMessage in, the script's onmessage called.
+  class ShimWorker {
+    private worker: InstanceType<typeof NodeWorker> | null = null;
+    private readonly queue: unknown[] = [];
+    private readonly ready: Promise<void>;
+    constructor(url: string) {
+      this.ready = resolveObjectURL(url)!.text().then((src) => {
+        const w = new NodeWorker(`const { parentPort } = require('node:worker_threads');\n${src}\nparentPort.on('message', (data) => onmessage({ data }));`, { eval: true });
+        w.unref();
+        for (const m of this.queue) w.postMessage(m);
+        this.worker = w;
+      });
+    }
+    postMessage(m: unknown): void { if (this.worker) this.worker.postMessage(m); else this.queue.push(m); }
+    terminate(): void { void this.ready.then(() => this.worker?.terminate()); }
+  }
+  const g = globalThis as { Worker?: unknown };
+  g.Worker = ShimWorker;
+  const backend = new WasmBackend(loadWasmModule(true), { threads: 2, spawn: spawnWebWorker });
+  try {
+    for (let t0 = Date.now(); backend.workersStarted() < 1; ) {
+      assert.ok(Date.now() - t0 < 10000, 'the Web Worker did not start within 10 s');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const rng = new Rng(9), c = convCases[0], layer = convLayer(rng, c);
+    const x = rng.fillNormal(new Float32Array(c.n * c.cin * c.h * c.w)), bytes = encodePacked(layer.graph, layer.sections);
+    const model = PackedModel.load(bytes, backend, 'web');
+    const want = new Uint32Array(PackedModel.load(bytes, packedBackend('wasm'), 'one').run(x, c.n).buffer);
+    // A small layer: the page's thread may take every task of a run before the worker wakes.
+    for (let run = 0; run < 200 && backend.workerTasks() === 0; run++) {
+      assert.deepEqual(new Uint32Array(model.run(x, c.n).buffer), want);
+    }
+    assert.ok(backend.workerTasks() > 0, 'the Web Worker ran no task in 200 runs');
+  } finally {
+    backend.close();
+    delete g.Worker;
+  }
+});
+
 test('the browser entry (src/deploy/index) imports no Node module, directly or through its imports', () => {
   const seen = new Set<string>(), nodeImports: string[] = [];
   const visit = (file: string) => {

@@ -6,9 +6,9 @@
 //   const model = PackedModel.load(new Uint8Array(await (await fetch('m.ebnn')).arrayBuffer()), new WasmBackend(module));
 //   const logits = model.run(normalisedPixels, 1);
 // Threads (a cross-origin-isolated page): compile equalbits-packed-mt.wasm and
-// pass { threads, spawn }, where spawn starts a Web Worker that does what
-// WasmWorkerSpawner describes (node-backends.ts has Node's version).
+// pass { threads: 2, spawn: spawnWebWorker } (web-workers.ts).
 export { PackedModel } from './engine.js';
+export { spawnWebWorker } from './web-workers.js';
 export { JsBackend, NativeBackend, WasmBackend, type PackedBackend, type PackedAddon, type WasmOptions, type WasmWorkerInit, type WasmWorkerSpawner } from './backends.js';
 export { decodePacked, encodePacked, type SectionArray } from './format.js';
 export { validateGraph, type GraphNode, type PackedGraph } from './graph.js';
