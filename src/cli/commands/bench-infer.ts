@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { PackedModel } from '../../deploy/engine.js';
+import { WasmBackend } from '../../deploy/backends.js';
 import { packedBackend, PACKED_BACKENDS } from '../../deploy/node-backends.js';
 import { median, opTimes, timeCalls } from '../../deploy/profile.js';
 import { createModel } from '../../models/index.js';
@@ -64,6 +65,8 @@ export function benchInfer(bytes: Uint8Array, name: string, o: BenchInferOptions
       const macs = ops.reduce((s, t) => s + t.binaryMacs, 0), ms = ops.reduce((s, t) => s + t.ms, 0);
       if (ops.length) binary = { macs, ms: +ms.toFixed(4), gbmacs: +(macs / ms / 1e6).toFixed(1), layers: ops.length };
     }
+    // The threaded wasm backend's workers end here, not in the next engine's timing.
+    if (m.backend instanceof WasmBackend) m.backend.close();
   }
   const meta = probe.graph.model as { name?: string; options?: Record<string, unknown> } | undefined;
   if (o.float && meta?.name) {
