@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { nativeKernels, nativeLoadError } from '../native/index.js';
 import { UserError } from '../util/errors.js';
+import { WEB_WORKER_SOURCE } from './web-workers.js';
 import { JsBackend, MAX_WASM_THREADS, NativeBackend, WasmBackend, type PackedAddon, type PackedBackend, type WasmWorkerInit } from './backends.js';
 
 export const PACKED_BACKENDS = ['native', 'wasm', 'js'] as const;
@@ -28,19 +29,12 @@ export function loadWasmModule(threaded = false): WebAssembly.Module {
   return module;
 }
 
-// A worker of the threaded module: instantiate on the shared memory, take the
-// stack it was given, serve tasks until the backend stops it.
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, tid, stackTop } = workerData;
-const exp = new WebAssembly.Instance(module, { env: { memory } }).exports;
-exp.__stack_pointer.value = stackTop;
-exp.worker(tid);
-`;
-
 /** Starts a worker thread for the threaded WebAssembly backend; it does not keep the process alive. */
 export function spawnWasmWorker(init: WasmWorkerInit): { terminate(): void } {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: init });
+  // The browser's worker script (web-workers.ts), fed its one message by worker_threads.
+  const source = `const { parentPort } = require('node:worker_threads');\n${WEB_WORKER_SOURCE}\nparentPort.once('message', (data) => onmessage({ data }));`;
+  const worker = new Worker(source, { eval: true });
+  worker.postMessage(init);
   worker.unref();
   return { terminate: () => void worker.terminate() };
 }
