@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { numpyArange } from '../src/experiments/toy.js';
 import { lineChart, niceTicks, logTicks } from '../src/experiments/svg.js';
-import { ratioVerdict, sweepSection } from '../src/experiments/report.js';
+import { compareFlipsTable, ratioVerdict, sweepSection } from '../src/experiments/report.js';
 import { runSweep, DIVERGED_FILE, type RunResult, type SweepSpec } from '../src/experiments/sweep.js';
 import { pruneStudy, ratioStudy } from '../src/experiments/studies.js';
 import { UserError } from '../src/util/errors.js';
@@ -120,6 +120,29 @@ test('the compare report: one row per model with a column per quantizer, and per
     const svg = fs.readFileSync(path.join(rep, 'figures', `compare-conv2-${what}.svg`), 'utf8');
     for (const q of ['sign', 'bihalf', 'irnet']) assert.match(svg, new RegExp(`>${q}<`), `${what} figure has a ${q} series`);
   }
+});
+
+test('the compare report tabulates flips per epoch, mean over the complete seeds, at epochs 1, 5, 10 and the last', () => {
+  // flips(epoch e) = base * e, split between up and down and over two layers.
+  const epoch = (e: number, base: number) => ({ epoch: e, bits: [{ flipsUp: base * e, flipsDown: 0 }, { flipsUp: 0, flipsDown: base * e }] }) as unknown as EpochMetrics;
+  const run = (label: string, epochs: number, base: number, done = epochs): RunResult =>
+    ({ name: label, label, seed: 0, epochs, epochsDone: done, finalTop1: 0.5, bestTop1: 0.5, seconds: 1,
+      metrics: Array.from({ length: done }, (_, i) => epoch(i + 1, base)) });
+  const md = compareFlipsTable([
+    run('conv2 sign', 15, 1000), run('conv2 sign', 15, 2000),
+    run('conv2 bihalf', 15, 1500), run('conv2 bihalf', 15, 9999, 7), // unfinished: left out
+    run('conv8 sign', 10, 10),
+  ]);
+  const lines = md.split('\n');
+  assert.equal(lines[2], '| setting | seeds | epoch 1 | epoch 5 | epoch 10 | epoch 15 |');
+  // conv2 sign: mean of 2*1000e and 2*2000e = 3000e.
+  assert.ok(lines.includes('| conv2 sign | 2 | 3,000 | 15,000 | 30,000 | 45,000 |'), md);
+  assert.ok(lines.includes('| conv2 bihalf | 1 | 3,000 | 15,000 | 30,000 | 45,000 |'), md);
+  assert.ok(lines.includes('| conv8 sign | 1 | 20 | 100 | 200 | - |'), md);
+  // A resumed log is read by epoch number, whatever the order of its lines.
+  const shuffled = run('conv4 sign', 10, 7);
+  shuffled.metrics.reverse();
+  assert.match(compareFlipsTable([shuffled]), /^\| conv4 sign \| 1 \| 14 \| 70 \| 140 \|$/m);
 });
 
 test('the ratio study says from its logs which p is best and how far p = 0.5 is from it', () => {

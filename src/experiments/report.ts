@@ -178,7 +178,31 @@ function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: st
     const bySeries = groupBy(rs.filter((r) => r.diverged === undefined), (r) => modelAndQuantizer(r.label)[1]);
     figures.push(...flipsAndEntropy(`${name}-${slug(model)}`, model, bySeries));
   }
-  return { title: spec.title, markdown: `${pivot}\n\n${md}`, figures };
+  return { title: spec.title, markdown: `${pivot}\n\n${compareFlipsTable(done)}\n\n${md}`, figures };
+}
+
+/**
+ * Flips per epoch of each model and quantizer, mean over the complete seeds,
+ * at epochs 1, 5, 10 and each budget's last: the figures' log scale hides
+ * the 1.1-2x gaps between sign and bi-half that the paper's argument is about.
+ */
+export function compareFlipsTable(done: RunResult[]): string {
+  // By epoch number, not position: a resumed run's log is read as written.
+  const flipsAt = (r: RunResult, e: number) => { const m = r.metrics.find((x) => x.epoch === e); return m ? flips(m) : NaN; };
+  const complete = done.filter((r) => r.epochsDone >= r.epochs && r.diverged === undefined);
+  const epochs = [...new Set([1, 5, 10, ...complete.map((r) => r.epochs)])].sort((a, b) => a - b)
+    .filter((e) => complete.some((r) => r.epochs >= e));
+  const rows = [...groupBy(complete, (r) => r.label)].map(([label, rs]) => {
+    const cells = epochs.map((e) => (rs[0].epochs >= e ? Math.round(meanStd(rs.map((r) => flipsAt(r, e))).mean).toLocaleString('en-US') : '-'));
+    return `| ${label} | ${rs.length} | ${cells.join(' | ')} |`;
+  });
+  return [
+    'Flips per epoch (binary weights that changed sign), mean over the complete seeds:',
+    '',
+    `| setting | seeds | ${epochs.map((e) => `epoch ${e}`).join(' | ')} |`,
+    `|---|---|${epochs.map(() => '---|').join('')}`,
+    ...rows,
+  ].join('\n');
 }
 
 /** A plain training run (not part of a sweep) as a series of its own, for the curve figures. */
