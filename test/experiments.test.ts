@@ -113,9 +113,9 @@ test('the compare report: one row per model with a column per quantizer, and per
   const r = spawnSync(process.execPath, [cli, 'report', sweep, '-o', rep], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const md = fs.readFileSync(path.join(rep, 'report.md'), 'utf8');
-  assert.match(md, /^\| model \| sign \| bihalf \| irnet \| epochs \|$/m, md);
-  // Each cell: mean ± std over the 2 seeds, and how many seeds finished.
-  assert.match(md, /^\| conv2 \| \d+\.\d\d ± \d+\.\d\d \(2\) \| \d+\.\d\d ± \d+\.\d\d \(2\) \| \d+\.\d\d ± \d+\.\d\d \(2\) \| 1 \|$/m, md);
+  assert.match(md, /^\| model \| sign \| bihalf \| irnet \| bihalf - sign \| epochs \|$/m, md);
+  // Each cell: mean ± std over the 2 seeds, and how many seeds finished; then bi-half's gain in standard errors.
+  assert.match(md, /^\| conv2 \| \d+\.\d\d ± \d+\.\d\d \(2\) \| \d+\.\d\d ± \d+\.\d\d \(2\) \| \d+\.\d\d ± \d+\.\d\d \(2\) \| [+-]\d+\.\d\d( \(-?\d+\.\d SE\))? \| 1 \|$/m, md);
   for (const what of ['flips', 'entropy']) {
     const svg = fs.readFileSync(path.join(rep, 'figures', `compare-conv2-${what}.svg`), 'utf8');
     for (const q of ['sign', 'bihalf', 'irnet']) assert.match(svg, new RegExp(`>${q}<`), `${what} figure has a ${q} series`);
@@ -143,6 +143,20 @@ test('the compare report tabulates flips per epoch, mean over the complete seeds
   const shuffled = run('conv4 sign', 10, 7);
   shuffled.metrics.reverse();
   assert.match(compareFlipsTable([shuffled]), /^\| conv4 sign \| 1 \| 14 \| 70 \| 140 \|$/m);
+});
+
+test('the compare table gives bi-half minus sign in points and in standard errors of the difference', () => {
+  const run = (label: string, seed: number, top1: number, done = 15): RunResult =>
+    ({ name: `${label}-s${seed}`, label, seed, epochs: 15, epochsDone: done, finalTop1: top1, bestTop1: top1, seconds: 60, metrics: [] });
+  const spec: SweepSpec = { study: 'compare', title: 'compare', base: {}, runs: [] };
+  const md = sweepSection(spec, [
+    run('conv2 sign', 0, 0.64), run('conv2 sign', 1, 0.66), run('conv2 sign', 2, 0.65),
+    run('conv2 bihalf', 0, 0.67), run('conv2 bihalf', 1, 0.69), run('conv2 bihalf', 2, 0.68), run('conv2 bihalf', 3, 0.10, 4),
+    run('conv8 sign', 0, 0.60), run('conv8 bihalf', 0, 0.55),
+  ], 'c').markdown;
+  // 68 - 65 = 3 points; std 1 each, se = sqrt(1/3 + 1/3) = 0.816 -> 3.7. The unfinished seed is left out.
+  assert.match(md, /^\| conv2 \| 65\.00 ± 1\.00 \(3\) \| 68\.00 ± 1\.00 \(3\) \| \+3\.00 \(3\.7 SE\) \| 15 \|$/m, md);
+  assert.match(md, /^\| conv8 \| 60\.00 \(1\) \| 55\.00 \(1\) \| -5\.00 \| 15 \|$/m, md);
 });
 
 test('the ratio study says from its logs which p is best and how far p = 0.5 is from it', () => {

@@ -110,6 +110,17 @@ function signVsHalfFigures(done: RunResult[], name: string): Figure[] {
   return flipsAndEntropy(`${name}-sign-vs-bihalf`, 'sign vs bi-half (p = 0.5)', new Map([[free[0].label, free], [`${half[0].label} 0.5`, half]]));
 }
 
+type Stats = { mean: number; std: number; n: number };
+
+/**
+ * a.mean - b.mean and that gap in standard errors of the difference of two
+ * means, sqrt(sa^2/na + sb^2/nb); null where that is 0 (one seed each).
+ */
+function difference(a: Stats, b: Stats): { gap: number; inSe: number | null } {
+  const se = Math.sqrt(a.std ** 2 / a.n + b.std ** 2 / b.n), gap = a.mean - b.mean;
+  return { gap, inSe: se > 0 ? gap / se : null };
+}
+
 /**
  * The ratio study's question, answered from the logs: which enforced ratio p
  * comes out best, and how far p = 0.5 is from it in standard errors of the
@@ -127,10 +138,9 @@ export function ratioVerdict(results: RunResult[]): string | null {
   const half = byX.find((g) => g.x === 0.5);
   let text = `Best enforced ratio: p = ${best.x} (${ms(best)}).`;
   if (half && half !== best) {
-    const se = Math.sqrt(half.std ** 2 / half.n + best.std ** 2 / best.n);
-    const gap = best.mean - half.mean;
+    const { gap, inSe } = difference(best, half);
     text += ` **p = 0.5 does not come out best**: ${ms(half)}, ${f(gap)} points lower` +
-      (se > 0 ? ` (${(gap / se).toFixed(1)} standard errors of the difference).` : '.');
+      (inSe !== null ? ` (${inSe.toFixed(1)} standard errors of the difference).` : '.');
   } else if (half) {
     text += ' **p = 0.5 comes out best.**';
   }
@@ -160,18 +170,19 @@ const modelAndQuantizer = (label: string): [string, string] => {
 function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: string, figures: Figure[]): Section {
   const byModel = groupBy(done, (r) => modelAndQuantizer(r.label)[0]);
   const quantizers = [...new Set(done.map((r) => modelAndQuantizer(r.label)[1]))];
+  const gapCell = quantizers.includes('sign') && quantizers.includes('bihalf');
   const rows = [...byModel].map(([model, rs]) => {
     const cells = quantizers.map((q) => {
       const mine = rs.filter((r) => modelAndQuantizer(r.label)[1] === q), complete = mine.filter((r) => r.epochsDone >= r.epochs);
       return `${complete.length ? `${pm(complete.map((r) => r.finalTop1!))} (${complete.length})` : '-'}${divergedNote(mine)}`;
     });
-    return `| ${model} | ${cells.join(' | ')} | ${rs[0].epochs} |`;
+    return `| ${model} | ${cells.join(' | ')} |${gapCell ? ` ${bihalfOverSign(rs)} |` : ''} ${rs[0].epochs} |`;
   });
   const pivot = [
     'Final test top-1 (%) by model and quantizer, mean ± std (complete seeds):',
     '',
-    `| model | ${quantizers.join(' | ')} | epochs |`,
-    `|---|${quantizers.map(() => '---|').join('')}---|`,
+    `| model | ${quantizers.join(' | ')} |${gapCell ? ' bihalf - sign |' : ''} epochs |`,
+    `|---|${quantizers.map(() => '---|').join('')}${gapCell ? '---|' : ''}---|`,
     ...rows,
   ].join('\n');
   for (const [model, rs] of byModel) {
@@ -179,6 +190,15 @@ function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: st
     figures.push(...flipsAndEntropy(`${name}-${slug(model)}`, model, bySeries));
   }
   return { title: spec.title, markdown: `${pivot}\n\n${compareFlipsTable(done)}\n\n${md}`, figures };
+}
+
+/** "+1.67 (4.9 SE)": bi-half's mean final top-1 over sign's, in points, over the complete seeds. */
+function bihalfOverSign(rs: RunResult[]): string {
+  const stats = (q: string) => meanStd(rs.filter((r) => modelAndQuantizer(r.label)[1] === q && r.epochsDone >= r.epochs && r.finalTop1 !== null).map((r) => 100 * r.finalTop1!));
+  const b = stats('bihalf'), s = stats('sign');
+  if (!b.n || !s.n) return '-';
+  const { gap, inSe } = difference(b, s);
+  return `${gap >= 0 ? '+' : ''}${gap.toFixed(2)}${inSe !== null ? ` (${inSe.toFixed(1)} SE)` : ''}`;
 }
 
 /**
