@@ -143,6 +143,7 @@ test('the compare report tabulates flips per epoch, mean over the complete seeds
   const shuffled = run('conv4 sign', 10, 7);
   shuffled.metrics.reverse();
   assert.match(compareFlipsTable([shuffled]), /^\| conv4 sign \| 1 \| 14 \| 70 \| 140 \|$/m);
+  assert.equal(compareFlipsTable([run('conv2 sign', 15, 1000, 3)]), '', 'no table before a run is complete');
 });
 
 test('the compare table gives bi-half minus sign in points and in standard errors of the difference', () => {

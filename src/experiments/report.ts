@@ -189,7 +189,7 @@ function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: st
     const bySeries = groupBy(rs.filter((r) => r.diverged === undefined), (r) => modelAndQuantizer(r.label)[1]);
     figures.push(...flipsAndEntropy(`${name}-${slug(model)}`, model, bySeries));
   }
-  return { title: spec.title, markdown: `${pivot}\n\n${compareFlipsTable(done)}\n\n${md}`, figures };
+  return { title: spec.title, markdown: [pivot, compareFlipsTable(done), md].filter((t) => t).join('\n\n'), figures };
 }
 
 /** "+1.67 (4.9 SE)": bi-half's mean final top-1 over sign's, in points, over the complete seeds. */
@@ -204,12 +204,14 @@ function bihalfOverSign(rs: RunResult[]): string {
 /**
  * Flips per epoch of each model and quantizer, mean over the complete seeds,
  * at epochs 1, 5, 10 and each budget's last: the figures' log scale hides
- * the 1.1-2x gaps between sign and bi-half that the paper's argument is about.
+ * the twofold gap between sign and bi-half that the paper's argument is about.
+ * Empty until some run is complete.
  */
 export function compareFlipsTable(done: RunResult[]): string {
   // By epoch number, not position: a resumed run's log is read as written.
   const flipsAt = (r: RunResult, e: number) => { const m = r.metrics.find((x) => x.epoch === e); return m ? flips(m) : NaN; };
   const complete = done.filter((r) => r.epochsDone >= r.epochs && r.diverged === undefined);
+  if (!complete.length) return '';
   const epochs = [...new Set([1, 5, 10, ...complete.map((r) => r.epochs)])].sort((a, b) => a - b)
     .filter((e) => complete.some((r) => r.epochs >= e));
   const rows = [...groupBy(complete, (r) => r.label)].map(([label, rs]) => {
