@@ -13,7 +13,7 @@ import { encodePacked, type SectionArray } from '../src/deploy/format.js';
 import type { GraphNode, PackedGraph } from '../src/deploy/graph.js';
 import { PackedModel } from '../src/deploy/engine.js';
 import { WasmBackend, type PackedBackend } from '../src/deploy/backends.js';
-import { loadWasmModule, nativeAddon, packedBackend, threadedWasmBackend } from '../src/deploy/node-backends.js';
+import { loadWasmModule, nativeAddon, onWorkerThread, packedBackend, threadedWasmBackend } from '../src/deploy/node-backends.js';
 import { OP, paddingPatterns } from '../src/deploy/plan.js';
 import { referenceKernels } from '../src/native/index.js';
 import { outSize } from '../src/native/api.js';
@@ -362,7 +362,7 @@ test('spawnWebWorker: Web Workers (here a shim over worker_threads) serve the th
     private readonly ready: Promise<void>;
     constructor(url: string) {
       this.ready = resolveObjectURL(url)!.text().then((src) => {
-        const w = new NodeWorker(`const { parentPort } = require('node:worker_threads');\n${src}\nparentPort.on('message', (data) => onmessage({ data }));`, { eval: true });
+        const w = new NodeWorker(onWorkerThread(src), { eval: true });
         w.unref();
         for (const m of this.queue) w.postMessage(m);
         this.worker = w;

@@ -14,6 +14,8 @@ export interface PackedBackend {
   prepare(heapBytes: number, planWords: number, tmpBytes: number): Uint8Array;
   /** Runs the plan over the prepared heap. */
   run(plan: Int32Array, tmpBytes: number): void;
+  /** Stops what the backend started (the threaded wasm backend's workers); absent where nothing runs. */
+  close?(): void;
 }
 
 const badPlan = (at: number) => new Error(`packed engine: bad plan record at word ${at}`);

@@ -29,11 +29,13 @@ export function loadWasmModule(threaded = false): WebAssembly.Module {
   return module;
 }
 
-/** Starts a worker thread for the threaded WebAssembly backend; it does not keep the process alive. */
+/** A Web Worker's script made to run on a Node worker thread: its onmessage is fed by parentPort. */
+export const onWorkerThread = (script: string): string =>
+  `const { parentPort } = require('node:worker_threads');\n${script}\nparentPort.on('message', (data) => onmessage({ data }));`;
+
+/** Starts a worker thread for the threaded WebAssembly backend (the browser's worker script, web-workers.ts); it does not keep the process alive. */
 export function spawnWasmWorker(init: WasmWorkerInit): { terminate(): void } {
-  // The browser's worker script (web-workers.ts), fed its one message by worker_threads.
-  const source = `const { parentPort } = require('node:worker_threads');\n${WEB_WORKER_SOURCE}\nparentPort.once('message', (data) => onmessage({ data }));`;
-  const worker = new Worker(source, { eval: true });
+  const worker = new Worker(onWorkerThread(WEB_WORKER_SOURCE), { eval: true });
   worker.postMessage(init);
   worker.unref();
   return { terminate: () => void worker.terminate() };

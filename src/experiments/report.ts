@@ -16,6 +16,8 @@ const pm = (v: number[]) => { const s = meanStd(v); return s.n > 1 ? `${pct(s.me
 const minutes = (s: number) => (s / 60).toFixed(1);
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
+/** A run that logged every epoch of its budget. */
+const isComplete = (r: RunResult) => r.epochsDone >= r.epochs;
 /** Sum of bit flips over the binary layers in an epoch. */
 const flips = (m: EpochMetrics) => m.bits.reduce((s, b) => s + b.flipsUp + b.flipsDown, 0);
 /** Weight-count-weighted mean entropy of the binary layers, bits per weight. */
@@ -57,13 +59,13 @@ export function sweepSection(spec: SweepSpec, results: RunResult[], name: string
   const done = results.filter((r) => r.epochsDone > 0 || r.diverged !== undefined);
   const bySetting = groupBy(done, (r) => `${r.label}\u0000${r.x ?? ''}`);
   const rows = [...bySetting.values()].map((rs) => {
-    const complete = rs.filter((r) => r.epochsDone >= r.epochs);
+    const complete = rs.filter((r) => isComplete(r));
     const final = complete.map((r) => r.finalTop1!);
     return `| ${rs[0].label} | ${rs[0].x ?? ''} | ${final.length ? pm(final) : '-'} | ${complete.length ? pm(complete.map((r) => r.bestTop1!)) : '-'} | ${complete.length}/${rs.length}${divergedNote(rs)} | ${rs[0].epochs} | ${minutes(rs.reduce((s, r) => s + r.seconds, 0) / rs.length)} |`;
   });
   const diverged = done.filter((r) => r.diverged !== undefined);
   const md = [
-    `Runs: ${done.length} of ${results.length} started, ${results.filter((r) => r.epochsDone >= r.epochs).length} complete. Test top-1 (%), mean ± sample std over seeds; minutes of training per run (evaluation excluded).`,
+    `Runs: ${done.length} of ${results.length} started, ${results.filter((r) => isComplete(r)).length} complete. Test top-1 (%), mean ± sample std over seeds; minutes of training per run (evaluation excluded).`,
     '',
     `| setting | ${spec.xLabel ?? 'x'} | final top-1 | best top-1 | seeds done | epochs | min/run |`,
     '|---|---|---|---|---|---|---|',
@@ -71,7 +73,7 @@ export function sweepSection(spec: SweepSpec, results: RunResult[], name: string
     ...(diverged.length ? ['', 'Diverged (loss NaN or Inf; not in the means):', '', ...diverged.map((r) => `- ${r.name}: ${r.diverged}`)] : []),
   ].join('\n');
   const figures: Figure[] = [];
-  const withX = done.filter((r) => r.x !== undefined && r.epochsDone >= r.epochs);
+  const withX = done.filter((r) => r.x !== undefined && isComplete(r));
   if (withX.length) {
     const series: Series[] = [...groupBy(withX, (r) => r.label)].map(([label, rs]) => ({
       name: label,
@@ -79,7 +81,7 @@ export function sweepSection(spec: SweepSpec, results: RunResult[], name: string
     }));
     const xs = withX.map((r) => r.x!);
     // Settings without an x (sign) are drawn flat across the x range for reference.
-    for (const [label, rs] of groupBy(done.filter((r) => r.x === undefined && r.epochsDone >= r.epochs), (r) => r.label)) {
+    for (const [label, rs] of groupBy(done.filter((r) => r.x === undefined && isComplete(r)), (r) => r.label)) {
       const s = meanStd(rs.map((r) => 100 * r.finalTop1!));
       series.push({ name: `${label} (no ratio)`, points: [{ x: Math.min(...xs), y: s.mean, err: s.std }, { x: Math.max(...xs), y: s.mean, err: s.std }] });
     }
@@ -128,7 +130,7 @@ function difference(a: Stats, b: Stats): { gap: number; inSe: number | null } {
  * until some p has complete runs.
  */
 export function ratioVerdict(results: RunResult[]): string | null {
-  const complete = results.filter((r) => r.epochsDone >= r.epochs && r.finalTop1 !== null);
+  const complete = results.filter((r) => isComplete(r) && r.finalTop1 !== null);
   const byX = [...groupBy(complete.filter((r) => r.x !== undefined), (r) => String(r.x))]
     .map(([, rs]) => ({ x: rs[0].x!, ...meanStd(rs.map((r) => 100 * r.finalTop1!)) }));
   if (!byX.length) return null;
@@ -173,7 +175,7 @@ function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: st
   const gapCell = quantizers.includes('sign') && quantizers.includes('bihalf');
   const rows = [...byModel].map(([model, rs]) => {
     const cells = quantizers.map((q) => {
-      const mine = rs.filter((r) => modelAndQuantizer(r.label)[1] === q), complete = mine.filter((r) => r.epochsDone >= r.epochs);
+      const mine = rs.filter((r) => modelAndQuantizer(r.label)[1] === q), complete = mine.filter((r) => isComplete(r));
       return `${complete.length ? `${pm(complete.map((r) => r.finalTop1!))} (${complete.length})` : '-'}${divergedNote(mine)}`;
     });
     return `| ${model} | ${cells.join(' | ')} |${gapCell ? ` ${bihalfOverSign(rs)} |` : ''} ${rs[0].epochs} |`;
@@ -194,7 +196,7 @@ function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: st
 
 /** "+1.67 (4.9 SE)": bi-half's mean final top-1 over sign's, in points, over the complete seeds. */
 function bihalfOverSign(rs: RunResult[]): string {
-  const stats = (q: string) => meanStd(rs.filter((r) => modelAndQuantizer(r.label)[1] === q && r.epochsDone >= r.epochs && r.finalTop1 !== null).map((r) => 100 * r.finalTop1!));
+  const stats = (q: string) => meanStd(rs.filter((r) => modelAndQuantizer(r.label)[1] === q && isComplete(r) && r.finalTop1 !== null).map((r) => 100 * r.finalTop1!));
   const b = stats('bihalf'), s = stats('sign');
   if (!b.n || !s.n) return '-';
   const { gap, inSe } = difference(b, s);
@@ -210,7 +212,7 @@ function bihalfOverSign(rs: RunResult[]): string {
 export function compareFlipsTable(done: RunResult[]): string {
   // By epoch number, not position: a resumed run's log is read as written.
   const flipsAt = (r: RunResult, e: number) => { const m = r.metrics.find((x) => x.epoch === e); return m ? flips(m) : NaN; };
-  const complete = done.filter((r) => r.epochsDone >= r.epochs && r.diverged === undefined);
+  const complete = done.filter((r) => isComplete(r) && r.diverged === undefined);
   if (!complete.length) return '';
   const epochs = [...new Set([1, 5, 10, ...complete.map((r) => r.epochs)])].sort((a, b) => a - b)
     .filter((e) => complete.some((r) => r.epochs >= e));

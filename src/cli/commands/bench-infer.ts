@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { PackedModel } from '../../deploy/engine.js';
-import { WasmBackend } from '../../deploy/backends.js';
 import { packedBackend, PACKED_BACKENDS } from '../../deploy/node-backends.js';
 import { median, opTimes, timeCalls } from '../../deploy/profile.js';
 import { createModel } from '../../models/index.js';
@@ -66,7 +65,7 @@ export function benchInfer(bytes: Uint8Array, name: string, o: BenchInferOptions
       if (ops.length) binary = { macs, ms: +ms.toFixed(4), gbmacs: +(macs / ms / 1e6).toFixed(1), layers: ops.length };
     }
     // The threaded wasm backend's workers end here, not in the next engine's timing.
-    if (m.backend instanceof WasmBackend) m.backend.close();
+    m.backend.close?.();
   }
   const meta = probe.graph.model as { name?: string; options?: Record<string, unknown> } | undefined;
   if (o.float && meta?.name) {
