@@ -81,8 +81,9 @@ step ratio-cifar10 $EBNN experiment ratio --dataset cifar10 --data-dir "$CIFAR" 
 step prune-scalefan $EBNN experiment prune --scale-fan --data-dir "$CIFAR" --quiet
 # sign vs bihalf vs IR-Net: conv2, conv4 (3 seeds, 15 epochs), conv6, conv8 (1 seed, 10 epochs).
 step compare $EBNN experiment compare --data-dir "$CIFAR" --quiet
-# The same comparison on ResNet-20, 1W/32A and 1W/1A (the resnet20-adam recipe, shortened): 1 seed, 10 epochs.
-step compare-resnet20 $EBNN experiment compare --models resnet20,resnet20-1w1a --seeds 1 --epochs 10 --data-dir "$CIFAR" \
+# The same comparison on ResNet-20, 1W/1A and 1W/32A (the resnet20-adam recipe, shortened): 3 seeds,
+# 10 epochs. Runs go seed by seed, 1W/1A first in each: with seed 0 alone, sign led bi-half at 1W/1A.
+step compare-resnet20 $EBNN experiment compare --models resnet20-1w1a,resnet20 --seeds 3 --epochs 10 --data-dir "$CIFAR" \
   --out runs/compare-resnet20-cifar10 --quiet
 # The CIFAR-10 ratio study again on a network with batch norm (ResNet-20 1W/32A, the Adam recipe,
 # 2 seeds x 10 epochs): conv2 has none, so there p away from 1/2 also shifts every
