@@ -80,6 +80,12 @@ test('experiment compare on ResNet-20: sign, bihalf and irnet under the same Ada
     assert.deepEqual([c.model, c.optimizer, c.lr, c.weightDecay, c.epochs, c.schedule], ['resnet20', 'adam', 0.01, 0, 10, 'cosine'], name);
     assert.equal(c.activations, name.includes('1w1a') ? 'ste_sign' : 'float', name);
   }
+  for (const models of ['conv2,conv9', 'lenet', ',']) {
+    const bad = spawnSync(process.execPath, [cli, 'experiment', 'compare', '--models', models, '--dry-run'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2, `${models}: ${bad.stdout}`);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+    assert.equal(bad.stdout, '', 'no run listed');
+  }
 });
 
 test('a study sweep runs each setting once, skips finished runs when rerun, and reports from the logs', () => {

@@ -16,8 +16,8 @@ export interface StudyOptions {
 
 const fmt = (v: number) => String(+v.toFixed(3));
 
-/** Models the CIFAR-10 ratio study takes (--model). */
-export const RATIO_MODELS = ['conv2', 'conv4', 'conv6', 'conv8', 'resnet20', 'resnet20-1w1a'];
+/** Models the CIFAR-10 studies take (ratio's --model, compare's --models). */
+export const STUDY_MODELS = ['conv2', 'conv4', 'conv6', 'conv8', 'resnet20', 'resnet20-1w1a'];
 
 /** The setting that defines each dataset's version of a study. */
 function datasetBase(o: StudyOptions, cifarModel: string): Partial<TrainConfig> {
@@ -44,7 +44,7 @@ export function ratioStudy(o: StudyOptions & { model?: string } = {}): SweepSpec
   const fm = (o.dataset ?? 'cifar10') === 'fashion-mnist';
   if (fm && o.model !== undefined) throw new UserError('ratio: --model applies to CIFAR-10; Fashion-MNIST\'s study is LeNet\'s');
   const model = o.model ?? 'conv2';
-  if (!fm && !RATIO_MODELS.includes(model)) throw new UserError(`ratio: --model must be one of ${RATIO_MODELS.join(', ')}, got "${model}"`);
+  if (!fm && !STUDY_MODELS.includes(model)) throw new UserError(`ratio: --model must be one of ${STUDY_MODELS.join(', ')}, got "${model}"`);
   const ratios = fm ? [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] : [0.2, 0.35, 0.5, 0.65, 0.8];
   const epochs = o.epochs ?? (fm ? 5 : 10), seeds = o.seeds ?? (fm ? 3 : 2);
   const modelCfg = fm ? {} : model.startsWith('resnet20') ? resnet20Variant(model) : { model };
@@ -64,6 +64,11 @@ export function ratioStudy(o: StudyOptions & { model?: string } = {}): SweepSpec
 /** sign vs bihalf vs IR-Net's balanced sign on the shallow models (1W/32A). */
 export function compareStudy(o: StudyOptions & { models?: string[] } = {}): SweepSpec {
   const models = o.models ?? ['conv2', 'conv4', 'conv6', 'conv8'];
+  // Checked here, not at the first run: a typo would otherwise write sweep.json and
+  // train the models before it.
+  const unknown = models.filter((m) => !STUDY_MODELS.includes(m));
+  if (unknown.length) throw new UserError(`compare: --models takes ${STUDY_MODELS.join(', ')}; got "${unknown.join(', ')}"`);
+  if (models.length === 0) throw new UserError('compare: --models names no model');
   // The issue's budgets: conv6/conv8 1 seed x 10 epochs, the others 3 seeds x 15.
   const deep = (m: string) => m === 'conv6' || m === 'conv8';
   const seedsOf = (m: string) => o.seeds ?? (deep(m) ? 1 : 3);
