@@ -119,9 +119,10 @@ test('the compare report: one row per model with a column per quantizer, and per
   const r = spawnSync(process.execPath, [cli, 'report', sweep, '-o', rep], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const md = fs.readFileSync(path.join(rep, 'report.md'), 'utf8');
-  assert.match(md, /^\| model \| sign \| bihalf \| irnet \| bihalf - sign \| epochs \|$/m, md);
-  // Each cell: mean ± std over the 2 seeds, and how many seeds finished; then bi-half's gain in standard errors.
-  assert.match(md, /^\| conv2 \| \d+\.\d\d ± \d+\.\d\d \(2\) \| \d+\.\d\d ± \d+\.\d\d \(2\) \| \d+\.\d\d ± \d+\.\d\d \(2\) \| [+-]\d+\.\d\d( \(-?\d+\.\d SE\))? \| 1 \|$/m, md);
+  assert.match(md, /^\| model \| sign \| bihalf \| irnet \| bihalf - sign \| bihalf ahead, by seed \| epochs \|$/m, md);
+  // Each cell: mean ± std over the 2 seeds, and how many seeds finished; then bi-half's gain in
+  // standard errors, and in how many seeds it was ahead with the range of the paired gaps.
+  assert.match(md, /^\| conv2 \| \d+\.\d\d ± \d+\.\d\d \(2\) \| \d+\.\d\d ± \d+\.\d\d \(2\) \| \d+\.\d\d ± \d+\.\d\d \(2\) \| [+-]\d+\.\d\d( \(-?\d+\.\d SE\))? \| [012]\/2 \([+-]\d+\.\d\d(\.\.[+-]\d+\.\d\d)?\) \| 1 \|$/m, md);
   for (const what of ['flips', 'entropy']) {
     const svg = fs.readFileSync(path.join(rep, 'figures', `compare-conv2-${what}.svg`), 'utf8');
     for (const q of ['sign', 'bihalf', 'irnet']) assert.match(svg, new RegExp(`>${q}<`), `${what} figure has a ${q} series`);
@@ -162,8 +163,14 @@ test('the compare table gives bi-half minus sign in points and in standard error
     run('conv8 sign', 0, 0.60), run('conv8 bihalf', 0, 0.55),
   ], 'c').markdown;
   // 68 - 65 = 3 points; std 1 each, se = sqrt(1/3 + 1/3) = 0.816 -> 3.7. The unfinished seed is left out.
-  assert.match(md, /^\| conv2 \| 65\.00 ± 1\.00 \(3\) \| 68\.00 ± 1\.00 \(3\) \| \+3\.00 \(3\.7 SE\) \| 15 \|$/m, md);
-  assert.match(md, /^\| conv8 \| 60\.00 \(1\) \| 55\.00 \(1\) \| -5\.00 \| 15 \|$/m, md);
+  // Paired by seed: 67-64, 69-66, 68-65, all +3; seed 3 has no sign run (and is unfinished).
+  assert.match(md, /^\| conv2 \| 65\.00 ± 1\.00 \(3\) \| 68\.00 ± 1\.00 \(3\) \| \+3\.00 \(3\.7 SE\) \| 3\/3 \(\+3\.00\) \| 15 \|$/m, md);
+  assert.match(md, /^\| conv8 \| 60\.00 \(1\) \| 55\.00 \(1\) \| -5\.00 \| 0\/1 \(-5\.00\) \| 15 \|$/m, md);
+  const mixed = sweepSection(spec, [
+    run('conv4 sign', 0, 0.70), run('conv4 sign', 1, 0.71), run('conv4 sign', 2, 0.72),
+    run('conv4 bihalf', 0, 0.69), run('conv4 bihalf', 1, 0.73), run('conv4 bihalf', 2, 0.725),
+  ], 'c').markdown;
+  assert.match(mixed, /^\| conv4 \| .* \| 2\/3 \(-1\.00\.\.\+2\.00\) \| 15 \|$/m, mixed);
 });
 
 test('the ratio study says from its logs which p is best and how far p = 0.5 is from it', () => {

@@ -178,13 +178,13 @@ function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: st
       const mine = rs.filter((r) => modelAndQuantizer(r.label)[1] === q), complete = mine.filter((r) => isComplete(r));
       return `${complete.length ? `${pm(complete.map((r) => r.finalTop1!))} (${complete.length})` : '-'}${divergedNote(mine)}`;
     });
-    return `| ${model} | ${cells.join(' | ')} |${gapCell ? ` ${bihalfOverSign(rs)} |` : ''} ${rs[0].epochs} |`;
+    return `| ${model} | ${cells.join(' | ')} |${gapCell ? ` ${bihalfOverSign(rs)} | ${bihalfOverSignBySeed(rs)} |` : ''} ${rs[0].epochs} |`;
   });
   const pivot = [
     'Final test top-1 (%) by model and quantizer, mean ± std (complete seeds):',
     '',
-    `| model | ${quantizers.join(' | ')} |${gapCell ? ' bihalf - sign |' : ''} epochs |`,
-    `|---|${quantizers.map(() => '---|').join('')}${gapCell ? '---|' : ''}---|`,
+    `| model | ${quantizers.join(' | ')} |${gapCell ? ' bihalf - sign | bihalf ahead, by seed |' : ''} epochs |`,
+    `|---|${quantizers.map(() => '---|').join('')}${gapCell ? '---|---|' : ''}---|`,
     ...rows,
   ].join('\n');
   for (const [model, rs] of byModel) {
@@ -201,6 +201,23 @@ function bihalfOverSign(rs: RunResult[]): string {
   if (!b.n || !s.n) return '-';
   const { gap, inSe } = difference(b, s);
   return `${gap >= 0 ? '+' : ''}${gap.toFixed(2)}${inSe !== null ? ` (${inSe.toFixed(1)} SE)` : ''}`;
+}
+
+/**
+ * "2/3 (-0.80..+1.30)": in how many seeds bi-half beat sign, and the range of
+ * bihalf - sign paired by seed. A seed gives both quantizers the same initial
+ * latents and data order, so the paired gap leaves out the spread that the
+ * seed causes in both alike.
+ */
+function bihalfOverSignBySeed(rs: RunResult[]): string {
+  const top1 = (q: string) => new Map(rs.filter((r) => modelAndQuantizer(r.label)[1] === q && isComplete(r) && r.finalTop1 !== null)
+    .map((r) => [r.seed, 100 * r.finalTop1!]));
+  const b = top1('bihalf'), s = top1('sign');
+  const gaps = [...b].filter(([seed]) => s.has(seed)).map(([seed, v]) => v - s.get(seed)!);
+  if (!gaps.length) return '-';
+  const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
+  const lo = Math.min(...gaps), hi = Math.max(...gaps);
+  return `${gaps.filter((g) => g > 0).length}/${gaps.length} (${lo === hi ? signed(lo) : `${signed(lo)}..${signed(hi)}`})`;
 }
 
 /**
