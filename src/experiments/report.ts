@@ -194,9 +194,13 @@ function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: st
   return { title: spec.title, markdown: [pivot, compareFlipsTable(done), md].filter((t) => t).join('\n\n'), figures };
 }
 
+/** A model's complete runs with quantizer q (and a final accuracy). */
+const completeOf = (rs: RunResult[], q: string) =>
+  rs.filter((r) => modelAndQuantizer(r.label)[1] === q && isComplete(r) && r.finalTop1 !== null);
+
 /** "+1.67 (4.9 SE)": bi-half's mean final top-1 over sign's, in points, over the complete seeds. */
 function bihalfOverSign(rs: RunResult[]): string {
-  const stats = (q: string) => meanStd(rs.filter((r) => modelAndQuantizer(r.label)[1] === q && isComplete(r) && r.finalTop1 !== null).map((r) => 100 * r.finalTop1!));
+  const stats = (q: string) => meanStd(completeOf(rs, q).map((r) => 100 * r.finalTop1!));
   const b = stats('bihalf'), s = stats('sign');
   if (!b.n || !s.n) return '-';
   const { gap, inSe } = difference(b, s);
@@ -210,8 +214,7 @@ function bihalfOverSign(rs: RunResult[]): string {
  * seed causes in both alike.
  */
 function bihalfOverSignBySeed(rs: RunResult[]): string {
-  const top1 = (q: string) => new Map(rs.filter((r) => modelAndQuantizer(r.label)[1] === q && isComplete(r) && r.finalTop1 !== null)
-    .map((r) => [r.seed, 100 * r.finalTop1!]));
+  const top1 = (q: string) => new Map(completeOf(rs, q).map((r) => [r.seed, 100 * r.finalTop1!]));
   const b = top1('bihalf'), s = top1('sign');
   const gaps = [...b].filter(([seed]) => s.has(seed)).map(([seed, v]) => v - s.get(seed)!);
   if (!gaps.length) return '-';

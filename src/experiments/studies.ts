@@ -61,7 +61,7 @@ export function ratioStudy(o: StudyOptions & { model?: string } = {}): SweepSpec
   };
 }
 
-/** sign vs bihalf vs IR-Net's balanced sign on the shallow models (1W/32A). */
+/** sign vs bihalf vs IR-Net's balanced sign, per model: conv2-conv8 (1W/32A) unless o.models names others. */
 export function compareStudy(o: StudyOptions & { models?: string[] } = {}): SweepSpec {
   const models = o.models ?? ['conv2', 'conv4', 'conv6', 'conv8'];
   // Checked here, not at the first run: a typo would otherwise write sweep.json and
