@@ -194,6 +194,9 @@ function compareSection(spec: SweepSpec, done: RunResult[], name: string, md: st
   return { title: spec.title, markdown: [pivot, compareFlipsTable(done), md].filter((t) => t).join('\n\n'), figures };
 }
 
+/** "+1.04" / "-0.37": a gap in points. */
+const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
+
 /** A model's complete runs with quantizer q (and a final accuracy). */
 const completeOf = (rs: RunResult[], q: string) =>
   rs.filter((r) => modelAndQuantizer(r.label)[1] === q && isComplete(r) && r.finalTop1 !== null);
@@ -204,7 +207,7 @@ function bihalfOverSign(rs: RunResult[]): string {
   const b = stats('bihalf'), s = stats('sign');
   if (!b.n || !s.n) return '-';
   const { gap, inSe } = difference(b, s);
-  return `${gap >= 0 ? '+' : ''}${gap.toFixed(2)}${inSe !== null ? ` (${inSe.toFixed(1)} SE)` : ''}`;
+  return `${signed(gap)}${inSe !== null ? ` (${inSe.toFixed(1)} SE)` : ''}`;
 }
 
 /**
@@ -218,7 +221,6 @@ function bihalfOverSignBySeed(rs: RunResult[]): string {
   const b = top1('bihalf'), s = top1('sign');
   const gaps = [...b].filter(([seed]) => s.has(seed)).map(([seed, v]) => v - s.get(seed)!);
   if (!gaps.length) return '-';
-  const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
   const lo = Math.min(...gaps), hi = Math.max(...gaps);
   return `${gaps.filter((g) => g > 0).length}/${gaps.length} (${lo === hi ? signed(lo) : `${signed(lo)}..${signed(hi)}`})`;
 }
